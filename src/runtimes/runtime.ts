@@ -1,0 +1,59 @@
+import type { Table } from 'apache-arrow'
+import type { ModelSchema } from '../data/schema.js'
+import type { Framework, RuntimeKind } from '../registry/frameworks.js'
+import type { VersionConfig } from '../registry/version-record.js'
+
+/** What a runtime may know of a version: no store, no HTTP. */
+export interface LoadableVersion {
+  id: number
+  name: string
+  version: string
+  framework: Framework
+  file_name: string
+  sha256: string
+  input_schema: ModelSchema | null
+  output_schema: ModelSchema | null
+  metadata: Record<string, unknown>
+  additional_files: Record<string, string>
+  config: VersionConfig
+}
+
+export interface LoadContext {
+  /** Local path of the main artifact (digest verified). */
+  artifactPath(): Promise<string>
+  /** The main artifact (a zip) extracted to a folder. */
+  extractedPath(): Promise<string>
+  /** Local path of an additional file by its upload name. */
+  additionalFilePath(name: string): Promise<string>
+  /** Progress lines for the user (upload prints them on stderr, Wallaroo-style). */
+  progress(message: string): void
+  signal?: AbortSignal
+}
+
+export interface InferOptions {
+  signal?: AbortSignal
+}
+
+/**
+ * A loaded model. `infer` receives a table already validated against `inputSchema` (columns in
+ * schema order) and returns one whose columns are `outputSchema`, with exactly as many rows.
+ */
+export interface Session {
+  readonly inputSchema: ModelSchema
+  readonly outputSchema: ModelSchema
+  infer(input: Table, opts?: InferOptions): Promise<Table>
+  close(): Promise<void>
+}
+
+export type Support = { ok: true } | { ok: false; reason: string }
+
+export interface Runtime {
+  readonly name: string
+  /** Which kind the version record shows when this runtime serves it. */
+  readonly kind: RuntimeKind
+  /** Cheap check (framework, installed modules); no model bytes are read. */
+  supports(v: LoadableVersion): Support | Promise<Support>
+  load(v: LoadableVersion, ctx: LoadContext): Promise<Session>
+  /** Process-wide teardown: worker pools, native environments. */
+  dispose?(): Promise<void>
+}

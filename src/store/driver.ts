@@ -1,0 +1,11 @@
+/** Runs SQL (PostgreSQL dialect) against one database. PGlite and pg both implement it. */
+export interface SqlExecutor {
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>
+}
+
+export interface SqlDriver extends SqlExecutor {
+  readonly kind: 'pglite' | 'postgres'
+  /** Commits when `fn` resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>
+  close(): Promise<void>
+}
