@@ -1,4 +1,5 @@
 import type { Table } from 'apache-arrow'
+import type { InferInput } from '../data/infer-input.js'
 import type { ModelSchema } from '../data/schema.js'
 import type { Arch, Framework } from '../registry/frameworks.js'
 import type { ModelSummary, VersionRecord } from '../registry/version-record.js'
@@ -30,13 +31,7 @@ export interface UploadRequest {
   onProgress?: (message: string) => void
 }
 
-/** Raw inference input in one of SPEC §4's forms; parsed against the version's input schema. */
-export type InferInput =
-  | { kind: 'table'; table: Table }
-  | { kind: 'json'; value: unknown }
-  | { kind: 'arrow'; bytes: Uint8Array }
-  | { kind: 'parquet'; bytes: Uint8Array }
-  | { kind: 'csv'; text: string }
+export type { InferInput } from '../data/infer-input.js'
 
 export interface ScopeOptions {
   workspace?: string

@@ -1,0 +1,40 @@
+import { resolve } from 'node:path'
+import { mkdir } from 'node:fs/promises'
+import { openArtifactStore } from '../artifacts/open-artifacts.js'
+import { openMetadataStore } from '../store/open-store.js'
+import { spawnDetachedConversion } from './detached-conversion.js'
+import { LocalQuiverApi } from './local-api.js'
+
+export interface LocalQuiverOptions {
+  /** The embedded installation's folder (PGlite database, artifacts). */
+  home: string
+  /** PostgreSQL instead of PGlite; defaults to `QUIVER_DATABASE_URL`. */
+  databaseUrl?: string
+  /** `noWait` uploads convert in a detached process (for one-shot CLI commands). */
+  detachConversions?: boolean
+}
+
+export function defaultHome(): string {
+  return resolve(process.env.QUIVER_HOME ?? '.quiver')
+}
+
+/**
+ * Opens Quiver in this process on its embedded defaults (PGlite and files under `home`), or on
+ * PostgreSQL when a database URL is given.
+ *
+ * @example
+ * const quiver = await createLocalQuiver({ home: './.quiver' })
+ * await quiver.uploadModel({ name: 'iris', source: { path: 'model.onnx' }, framework: 'onnx' })
+ * const result = await quiver.infer('iris', { kind: 'json', value: [{ features: [5.1, 3.5, 1.4, 0.2] }] })
+ */
+export async function createLocalQuiver(opts: LocalQuiverOptions): Promise<LocalQuiverApi> {
+  const home = resolve(opts.home)
+  await mkdir(home, { recursive: true })
+  const databaseUrl = opts.databaseUrl ?? process.env.QUIVER_DATABASE_URL ?? undefined
+  const store = await openMetadataStore({ home, databaseUrl: databaseUrl || undefined })
+  return new LocalQuiverApi({
+    store,
+    artifacts: openArtifactStore({ home }),
+    detachConversion: opts.detachConversions ? (v, tags) => spawnDetachedConversion(home, v, tags) : undefined,
+  })
+}

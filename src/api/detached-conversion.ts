@@ -1,0 +1,15 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { VersionRecord } from '../registry/version-record.js'
+
+const BIN = fileURLToPath(new URL('../../bin/quiver', import.meta.url))
+
+/**
+ * Starts `quiver convert` in its own detached process, for an embedded `--no-wait` upload: the
+ * uploading command returns at once and the conversion runs once the home folder is free.
+ */
+export function spawnDetachedConversion(home: string, v: VersionRecord, tags: readonly string[]): void {
+  const args = [BIN, '--home', home, '--workspace', v.workspace, 'convert', `${v.name}:${v.version}`]
+  for (const t of tags) args.push('--tag', t)
+  spawn(process.execPath, args, { detached: true, stdio: 'ignore', env: process.env }).unref()
+}

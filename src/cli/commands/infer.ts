@@ -1,0 +1,29 @@
+import { writeFile } from 'node:fs/promises'
+import { extname } from 'node:path'
+import { Command, Option } from 'commander'
+import { readInputFile } from '../../data/input-file.js'
+import { writeTable, type OutputFormat } from '../../data/table-output.js'
+import { withApi } from '../context.js'
+
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['records', 'columns', 'arrow', 'parquet', 'csv']
+
+const FORMAT_BY_EXTENSION: Record<string, OutputFormat> = {
+  '.json': 'records', '.arrow': 'arrow', '.arrows': 'arrow', '.ipc': 'arrow', '.parquet': 'parquet', '.csv': 'csv',
+}
+
+export function inferCommand(): Command {
+  return new Command('infer')
+    .description('run a model version on an input table (JSON, Arrow IPC, Parquet or CSV)')
+    .argument('<ref>', 'model reference')
+    .requiredOption('--input <file>', 'input table')
+    .option('--output <file>', 'write the result here instead of stdout')
+    .addOption(new Option('--output-format <format>', 'result format (default: by --output extension, else records)').choices(OUTPUT_FORMATS))
+    .action(async (ref: string, o, cmd: Command) => {
+      const input = await readInputFile(o.input)
+      const result = await withApi(cmd, (api, g) => api.infer(ref, input, { workspace: g.workspace }))
+      const format: OutputFormat = o.outputFormat ?? (o.output ? FORMAT_BY_EXTENSION[extname(o.output).toLowerCase()] : undefined) ?? 'records'
+      const bytes = await writeTable(result, format)
+      if (o.output) await writeFile(o.output, bytes)
+      else await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (err) => (err ? reject(err) : resolve())))
+    })
+}

@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises'
+import { Command, Option } from 'commander'
+import { parseSchema, type ModelSchema } from '../../data/schema.js'
+import { InvalidInput, errorMessage } from '../../errors.js'
+import type { Arch, Framework } from '../../registry/frameworks.js'
+import { withApi } from '../context.js'
+import { printJson, progress } from '../output.js'
+import { EXIT_FAILURE } from '../exit-codes.js'
+import { describeVersion } from './show.js'
+
+const collect = (value: string, previous: string[] = []) => [...previous, value]
+
+export function uploadCommand(): Command {
+  return new Command('upload')
+    .description('upload a model file as a new version of NAME')
+    .argument('<name>', 'model name (DNS label: a-z, 0-9, -)')
+    .argument('<path>', 'model file (model.onnx, model.pkl, step.zip, …)')
+    .requiredOption('--framework <framework>', 'onnx, sklearn, xgboost, pytorch, python, custom, …')
+    .option('--input-schema <file>', 'input schema JSON (SPEC §3); read from the model for onnx')
+    .option('--output-schema <file>', 'output schema JSON; read from the model for onnx')
+    .option('--tag <tag>', 'tag the version once ready (repeatable)', collect)
+    .option('--description <text>', 'free text')
+    .option('--meta <key=value>', 'metadata entry (repeatable; values parse as JSON when they can)', collect)
+    .option('--file <name=path>', 'additional file stored with the version (repeatable)', collect)
+    .option('--tensor-fields <names>', 'rename the model inputs, comma-separated, in order')
+    .addOption(new Option('--arch <arch>', 'target architecture').choices(['x86', 'arm']).default('x86'))
+    .option('--accel <accel>', 'accelerator (none, cuda, …)', 'none')
+    .option('--no-wait', 'return at once with status pending_conversion')
+    .option('--trust', 'load a pickle even if it imports globals outside the safe list')
+    .action(async (name: string, path: string, o, cmd: Command) => {
+      const version = await withApi(cmd, async (api, g) => {
+        const v = await api.uploadModel({
+          name,
+          source: { path },
+          framework: o.framework as Framework,
+          workspace: g.workspace,
+          inputSchema: o.inputSchema ? await readSchemaFile(o.inputSchema, 'input schema') : undefined,
+          outputSchema: o.outputSchema ? await readSchemaFile(o.outputSchema, 'output schema') : undefined,
+          tags: o.tag ?? [],
+          description: o.description,
+          metadata: parseMeta(o.meta ?? []),
+          additionalFiles: parseFiles(o.file ?? []),
+          tensorFields: o.tensorFields ? String(o.tensorFields).split(',').map((s) => s.trim()) : undefined,
+          arch: o.arch as Arch,
+          accel: o.accel,
+          noWait: o.wait === false,
+          trust: Boolean(o.trust),
+          onProgress: progress,
+        })
+        return v
+      })
+      if (cmd.optsWithGlobals().json) printJson(version)
+      else process.stdout.write(describeVersion(version))
+      if (version.status === 'error') {
+        progress(`${version.name}#${version.seq} was registered with status error: ${version.error_message}`)
+        process.exitCode = EXIT_FAILURE
+      }
+    })
+}
+
+async function readSchemaFile(path: string, what: string): Promise<ModelSchema> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch {
+    throw new InvalidInput(`${what} file ${path} cannot be read`, { field: what, got: path })
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    throw new InvalidInput(`${what} file ${path} is not valid JSON: ${errorMessage(err)}`, { field: what, got: path })
+  }
+  return parseSchema(value, `${what} (${path})`)
+}
+
+function splitPair(entry: string, flag: string): [string, string] {
+  const eq = entry.indexOf('=')
+  if (eq <= 0) throw new InvalidInput(`${flag} expects KEY=VALUE, got ${JSON.stringify(entry)}`, { field: flag, got: entry })
+  return [entry.slice(0, eq), entry.slice(eq + 1)]
+}
+
+function parseMeta(entries: string[]): Record<string, unknown> {
+  const meta: Record<string, unknown> = {}
+  for (const entry of entries) {
+    const [key, raw] = splitPair(entry, '--meta')
+    try {
+      meta[key] = JSON.parse(raw)
+    } catch {
+      meta[key] = raw
+    }
+  }
+  return meta
+}
+
+function parseFiles(entries: string[]): Record<string, { path: string }> {
+  return Object.fromEntries(entries.map((e) => {
+    const [name, path] = splitPair(e, '--file')
+    return [name, { path }]
+  }))
+}

@@ -1,0 +1,35 @@
+import type { Command } from 'commander'
+import type { QuiverApi } from '../api/quiver-api.js'
+import { Unsupported } from '../errors.js'
+
+export interface GlobalOptions {
+  home?: string
+  server?: string
+  token?: string
+  workspace?: string
+  json?: boolean
+}
+
+export function globalOptions(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals<GlobalOptions>()
+}
+
+/** The core this command talks to: in process on the home folder, or a server over HTTP. */
+export async function openApi(opts: GlobalOptions): Promise<QuiverApi> {
+  if (opts.server) {
+    throw new Unsupported(`--server is not available yet in this build; run without it to use the home folder`)
+  }
+  const { createLocalQuiver, defaultHome } = await import('../api/create-local.js')
+  return createLocalQuiver({ home: opts.home ?? defaultHome(), detachConversions: true })
+}
+
+/** Opens the API, runs `fn`, and always closes it (releasing the home lock and workers). */
+export async function withApi<T>(cmd: Command, fn: (api: QuiverApi, opts: GlobalOptions) => Promise<T>): Promise<T> {
+  const opts = globalOptions(cmd)
+  const api = await openApi(opts)
+  try {
+    return await fn(api, opts)
+  } finally {
+    await api.close()
+  }
+}

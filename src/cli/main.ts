@@ -1,0 +1,40 @@
+import { Command, CommanderError } from 'commander'
+import { errorMessage } from '../errors.js'
+import { convertCommand } from './commands/convert.js'
+import { inferCommand } from './commands/infer.js'
+import { modelsCommand, statusCommand, tagCommand, untagCommand, versionsCommand } from './commands/registry-commands.js'
+import { showCommand } from './commands/show.js'
+import { uploadCommand } from './commands/upload.js'
+import { EXIT_USAGE, exitCodeFor } from './exit-codes.js'
+
+export function buildProgram(): Command {
+  const program = new Command('quiver')
+    .description('Quiver: model registry and inference platform')
+    .option('--home <dir>', 'embedded installation folder (default $QUIVER_HOME or ./.quiver)')
+    .option('--server <url>', 'talk to a running Quiver server instead')
+    .option('--token <token>', 'API token for --server (default $QUIVER_TOKEN)')
+    .option('--workspace <name>', 'workspace (default: default)')
+    .option('--json', 'machine-readable output on stdout')
+    .exitOverride()
+    .configureOutput({ outputError: () => {} })
+  for (const make of [uploadCommand, modelsCommand, versionsCommand, showCommand, statusCommand, tagCommand, untagCommand, inferCommand, convertCommand]) {
+    program.addCommand(make().exitOverride().configureOutput({ outputError: () => {} }))
+  }
+  return program
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' })
+    return typeof process.exitCode === 'number' ? process.exitCode : 0
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0
+      process.stderr.write(`${err.message.replace(/^error: /, '')}\n`)
+      return EXIT_USAGE
+    }
+    process.stderr.write(`${errorMessage(err)}\n`)
+    if (process.env.QUIVER_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`)
+    return exitCodeFor(err)
+  }
+}
