@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import * as arrow from 'apache-arrow'
 import { columnToTensor, fieldTensorShape, tensorFieldType, tensorToColumn } from '../../src/data/tensor.js'
+import type { TensorView } from '../../src/data/tensor.js'
 import { toArrowType, typeLabel } from '../../src/data/schema.js'
 import type { FieldType } from '../../src/data/schema.js'
 
@@ -147,14 +148,14 @@ test('tensorToColumn reshapes to a given type of the same per-row size and refus
 })
 
 test('bool, string, int64, float16 and variable-list tensors round-trip through columns', () => {
-  const cases = [
+  const cases: TensorView[] = [
     { type: 'bool', data: new Uint8Array([1, 0, 0, 1]), dims: [4] },
     { type: 'string', data: ['ä', '', 'long text', 'z'], dims: [2, 2] },
     { type: 'int64', data: new BigInt64Array([9007199254740993n, -1n]), dims: [2] },
     { type: 'uint64', data: new BigUint64Array([1n, 2n]), dims: [1, 2] },
     { type: 'float16', data: new Uint16Array([0x3c00, 0xc000]), dims: [2] },
     { type: 'int8', data: new Int8Array([-3, 3]), dims: [2] },
-  ] as const
+  ]
   for (const c of cases) {
     const back = columnToTensor(tensorToColumn(c))
     assert.deepEqual(back, { type: c.type, data: c.data, dims: [...c.dims] }, c.type)
