@@ -1,6 +1,8 @@
 /** Runs SQL (PostgreSQL dialect) against one database. PGlite and pg both implement it. */
 export interface SqlExecutor {
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>
+  /** Runs a script of one or more statements without parameters (migrations). */
+  exec(sql: string): Promise<void>
 }
 
 export interface SqlDriver extends SqlExecutor {
