@@ -42,6 +42,11 @@ const ARRAY_TYPES: Record<Exclude<TensorElementType, 'string'>, { new (n: number
   float16: Uint16Array, float32: Float32Array, float64: Float64Array,
 }
 
+/** A zeroed data array of `length` elements for a tensor of `type`. */
+export function allocateTensorData(type: TensorElementType, length: number): TensorData {
+  return type === 'string' ? new Array<string>(length).fill('') : new ARRAY_TYPES[type](length)
+}
+
 /** The tensor form of a schema type, or null when it is not one (struct, binary, timestamp). */
 export function fieldTensorShape(type: FieldType): TensorShape | null {
   const dims: (number | null)[] = []
@@ -291,7 +296,7 @@ function concatParts(parts: Leaf[], column: arrow.Vector, field: string): Tensor
     total += p.values.length
   }
   if (type === 'string') return { type, data: withRows.flatMap((p) => p.values as string[]), dims: [column.length, ...dims] }
-  const out = new ARRAY_TYPES[type](total)
+  const out = allocateTensorData(type, total) as NumericTensorData
   let at = 0
   for (const p of withRows) {
     ;(out as Float32Array).set(p.values as Float32Array, at)
