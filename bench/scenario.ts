@@ -1,0 +1,30 @@
+/**
+ * One benchmark case. `run()` does one unit of work and returns how many rows it processed;
+ * `setup()` may throw to skip the case (the reason is printed). A case with `rawBaseline` is
+ * reported as a ratio against that (bare onnxruntime) case.
+ */
+export interface Scenario {
+  readonly name: string
+  /** Name of the raw scenario this one is compared with. */
+  readonly rawBaseline?: string
+  /** Overrides of the measuring budget per mode, e.g. few iterations for whole-process runs. */
+  readonly budget?: { full?: Partial<Budget>; quick?: Partial<Budget> }
+  setup(): Promise<void>
+  run(): Promise<number>
+  teardown(): Promise<void>
+}
+
+export interface Budget {
+  /** Untimed iterations first (JIT, caches, lazy loads). */
+  warmup: number
+  minIterations: number
+  maxIterations: number
+  /** Keep iterating until this much time was measured (and minIterations reached). */
+  timeMs: number
+}
+
+export function isScenario(x: unknown): x is Scenario {
+  if (typeof x !== 'object' || x === null) return false
+  const s = x as Record<string, unknown>
+  return typeof s.name === 'string' && typeof s.run === 'function' && typeof s.setup === 'function' && typeof s.teardown === 'function'
+}
