@@ -152,3 +152,16 @@ test('graphs without declared shapes need schemas, and take them', async () => {
     await session.close()
   })
 })
+
+test('outputs that are not tensors are left out of a derived schema and refused when named', async () => {
+  const path = join(ONNX_DIR, 'with-sequence.onnx')
+  const session = await runtime.load(version('with-sequence.onnx'), context(path))
+  assert.deepEqual(session.outputSchema.map((f) => f.name), ['y'])
+  const out = await session.infer(new arrow.Table({ x: arrow.vectorFromArray([[1, 2, 3]], fsl(3, new arrow.Float32())) }))
+  assert.deepEqual(columnValues(out, 'y'), [[1, 2, 3]])
+  await session.close()
+  await assert.rejects(
+    runtime.load(version('with-sequence.onnx', { output: parseSchema([{ name: 'parts', type: { list: 'float32', size: 3 } }]) }), context(path)),
+    (e: any) => e.code === 'unsupported' && /graph output 'parts' is not a tensor \(a sequence or map\)/.test(e.message),
+  )
+})

@@ -45,17 +45,32 @@ interface GraphTensor {
   shape: (number | null)[] | null
 }
 
+/**
+ * Binds schemas to the graph. Outputs that are not tensors (sequences and maps, such as a
+ * classifier's ZipMap) are left out of a derived output schema and refused only when named.
+ */
 export function planSignature(req: SignatureRequest, graphInputs: readonly GraphValue[], graphOutputs: readonly GraphValue[]): OnnxSignature {
   const ins = graphInputs.map((v) => graphTensor(v, 'input'))
-  const outs = graphOutputs.map((v) => graphTensor(v, 'output'))
   const names = inputNames(ins, req.tensorFields)
   const inputs = req.inputSchema
     ? bindGiven(req.inputSchema, ins, names, 'input')
     : ins.map((g, i) => derive(g, names[i]!, 'input'))
-  const outputs = req.outputSchema
-    ? bindGiven(req.outputSchema, outs, outs.map((g) => g.name), 'output')
-    : outs.map((g) => derive(g, g.name, 'output'))
+  let outputs: TensorBinding[]
+  if (req.outputSchema) {
+    const wanted = new Set(req.outputSchema.map((f) => f.name))
+    const outs = graphOutputs.map((v) => (wanted.has(v.name) ? graphTensor(v, 'output') : looseTensor(v)))
+    outputs = bindGiven(req.outputSchema, outs, outs.map((g) => g.name), 'output')
+  } else {
+    const tensors = graphOutputs.filter((v) => v.isTensor)
+    if (tensors.length === 0) graphTensor(graphOutputs[0] ?? { name: '(none)', isTensor: false }, 'output')
+    outputs = tensors.map((v) => graphTensor(v, 'output')).map((g) => derive(g, g.name, 'output'))
+  }
   return { inputs, outputs, fixedBatch: fixedBatch(ins) }
+}
+
+/** A graph output that is not fetched: only its name matters. */
+function looseTensor(v: GraphValue): GraphTensor {
+  return { name: v.name, type: (v.type ?? 'float32') as TensorElementType, shape: null }
 }
 
 function graphTensor(v: GraphValue, side: string): GraphTensor {
