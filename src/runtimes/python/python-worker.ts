@@ -1,0 +1,157 @@
+import { spawn } from 'node:child_process'
+import { constants } from 'node:os'
+import type { ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { RuntimeFailure } from '../../errors.js'
+import { encodeFrame, FrameReader } from './messages.js'
+import type { BodyBuilder, Frame, ReplyHeader, RequestHeader } from './messages.js'
+
+export const WORKER_SCRIPT = fileURLToPath(new URL('./worker/quiver_worker.py', import.meta.url))
+const STDERR_TAIL_BYTES = 8192
+
+interface Pending {
+  resolve(frame: Frame<ReplyHeader>): void
+  reject(err: Error): void
+  timer: NodeJS.Timeout
+}
+
+// Every live worker, so none outlives this process even when a pool is never closed.
+const LIVE = new Set<ChildProcess>()
+let exitHookInstalled = false
+function track(child: ChildProcess): void {
+  LIVE.add(child)
+  if (!exitHookInstalled) {
+    exitHookInstalled = true
+    process.once('exit', () => {
+      for (const c of LIVE) c.kill('SIGKILL')
+    })
+  }
+}
+
+/** One Python worker process speaking the frame protocol over its stdin/stdout. */
+export class PythonWorker {
+  readonly pid: number
+  /** Resolves when the process has exited, with the code the shell would show (128 + signal). */
+  readonly exited: Promise<number>
+  readonly #child: ChildProcess
+  readonly #label: string
+  readonly #pending = new Map<number, Pending>()
+  #nextId = 1
+  #stderr = ''
+  #killReason: string | null = null
+  #dead = false
+
+  /** `label` names the model in error messages, e.g. `iris:4f1c…`. */
+  constructor(python: string, label: string, env: NodeJS.ProcessEnv = process.env) {
+    this.#label = label
+    const child = spawn(python, ['-B', WORKER_SCRIPT], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
+    })
+    this.#child = child
+    this.pid = child.pid ?? -1
+    track(child)
+    const reader = new FrameReader<ReplyHeader>((frame) => this.#onFrame(frame))
+    child.stdout!.on('data', (chunk: Buffer) => {
+      try {
+        reader.push(chunk)
+      } catch (err) {
+        this.kill((err as Error).message)
+      }
+    })
+    child.stderr!.setEncoding('utf8')
+    child.stderr!.on('data', (s: string) => {
+      this.#stderr = (this.#stderr + s).slice(-STDERR_TAIL_BYTES)
+    })
+    child.stdin!.on('error', () => {}) // EPIPE when the worker died; the exit handler reports it
+    this.exited = new Promise((resolve) => {
+      child.once('error', (err) => {
+        this.#killReason = `could not start ${python}: ${err.message}`
+      })
+      child.once('close', (code, signal) => {
+        LIVE.delete(child)
+        const shown = code ?? 128 + signalNumber(signal)
+        this.#dead = true
+        this.#failAll(shown, signal)
+        resolve(shown)
+      })
+    })
+    this.#setRef(false)
+  }
+
+  get alive(): boolean {
+    return !this.#dead
+  }
+
+  /** The last few KB the worker wrote to stderr (tracebacks, prints, warnings). */
+  get stderrTail(): string {
+    return this.#stderr
+  }
+
+  /** Sends one request; the reply frame resolves it. The worker is killed if no reply comes in `timeoutMs`. */
+  request(header: Omit<RequestHeader, 'id'>, body: BodyBuilder | null, timeoutMs: number): Promise<Frame<ReplyHeader>> {
+    if (this.#dead) return Promise.reject(new RuntimeFailure(`python worker for ${this.#label} is not running`))
+    const id = this.#nextId++
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.kill(`python worker did not answer within ${timeoutMs} ms while running ${this.#label}; it was killed and restarts`)
+      }, timeoutMs)
+      this.#pending.set(id, { resolve, reject, timer })
+      this.#setRef(true)
+      const stdin = this.#child.stdin!
+      stdin.cork()
+      for (const chunk of encodeFrame({ ...header, id }, body)) stdin.write(chunk)
+      stdin.uncork()
+    })
+  }
+
+  /** SIGKILL; in-flight requests fail with `reason` (or the exit code message). */
+  kill(reason?: string): void {
+    if (reason && !this.#killReason) this.#killReason = reason
+    if (!this.#dead) this.#child.kill('SIGKILL')
+  }
+
+  /** Closes stdin (the worker exits on EOF) and kills it if it is still there after `graceMs`. */
+  async close(graceMs = 2000): Promise<void> {
+    if (this.#dead) return
+    this.#child.stdin!.end()
+    const timer = setTimeout(() => this.kill(), graceMs)
+    await this.exited
+    clearTimeout(timer)
+  }
+
+  #onFrame(frame: Frame<ReplyHeader>): void {
+    const p = this.#pending.get(frame.header.id)
+    if (!p) return
+    this.#pending.delete(frame.header.id)
+    clearTimeout(p.timer)
+    if (this.#pending.size === 0) this.#setRef(false)
+    p.resolve(frame)
+  }
+
+  #failAll(code: number, signal: NodeJS.Signals | null): void {
+    const tail = this.#stderr.trim()
+    const base = this.#killReason ??
+      `python worker exited with code ${code}${signal ? ` (${signal})` : ''} while running ${this.#label}`
+    const message = tail ? `${base}; its last stderr output: ${lastLines(tail, 6)}` : base
+    for (const p of this.#pending.values()) {
+      clearTimeout(p.timer)
+      p.reject(new RuntimeFailure(message, { exit_code: code, signal, stderr: tail }))
+    }
+    this.#pending.clear()
+  }
+
+  // Idle workers must not keep the Node event loop alive; busy ones must.
+  #setRef(on: boolean): void {
+    const handles = [this.#child, this.#child.stdin, this.#child.stdout, this.#child.stderr] as unknown as ({ ref?(): void; unref?(): void } | null)[]
+    for (const h of handles) (on ? h?.ref : h?.unref)?.call(h)
+  }
+}
+
+function lastLines(text: string, n: number): string {
+  return text.split('\n').slice(-n).join(' | ')
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  return signal ? (constants.signals[signal] ?? 0) : 0
+}
