@@ -91,10 +91,18 @@ export function columnToTensor(column: arrow.Vector, field = 'column'): TensorVi
  * otherwise the type is nested fixed-size lists of the tensor's dims. Numeric data is not copied.
  */
 export function tensorToColumn(tensor: TensorView, type?: FieldType): arrow.Vector {
+  return arrow.makeVector(tensorToData(tensor, type ?? tensorFieldType(tensor.type, tensor.dims.slice(1))))
+}
+
+/**
+ * `tensorToColumn` as one Arrow Data of schema type `type`; `arrowType` (= `toArrowType(type)`)
+ * may be passed in by callers that convert many tensors of one type.
+ */
+export function tensorToData(tensor: TensorView, type: FieldType, arrowType: arrow.DataType = toArrowType(type)): arrow.Data {
   const { dims } = tensor
   if (dims.length === 0) throw new InvalidInput(`a tensor of shape [] has no row axis`)
   const rows = dims[0]!
-  const target = type ?? tensorFieldType(tensor.type, dims.slice(1))
+  const target = type
   const shape = fieldTensorShape(target)
   if (shape === null || shape.type !== tensor.type) {
     throw new InvalidInput(`a ${tensor.type} tensor cannot become a ${typeLabel(target)} column`, {
@@ -106,7 +114,6 @@ export function tensorToColumn(tensor: TensorView, type?: FieldType): arrow.Vect
   if (tensor.data.length !== count) {
     throw new InvalidInput(`a tensor of shape [${dims.join(', ')}] must hold ${count} values, it holds ${tensor.data.length}`)
   }
-  const arrowType = toArrowType(target)
   const listTypes: arrow.DataType[] = []
   let leafType = arrowType
   while (leafType.typeId === arrow.Type.FixedSizeList || leafType.typeId === arrow.Type.List) {
@@ -126,7 +133,7 @@ export function tensorToColumn(tensor: TensorView, type?: FieldType): arrow.Vect
       data = arrow.makeData({ type: lt as arrow.List, length: n, nullCount: 0, valueOffsets, child: data })
     }
   }
-  return arrow.makeVector(data)
+  return data
 }
 
 /** Per-row sizes of each list level of a schema type for a tensor with `dims` (same element count). */

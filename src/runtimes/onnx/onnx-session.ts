@@ -3,7 +3,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node'
 import { InvalidInput, RuntimeFailure, errorMessage, isQuiverError } from '../../errors.js'
 import { toArrowSchema } from '../../data/schema.js'
 import type { ModelSchema } from '../../data/schema.js'
-import { allocateTensorData, columnToTensor, fieldTensorShape, tensorToColumn } from '../../data/tensor.js'
+import { allocateTensorData, columnToTensor, fieldTensorShape, tensorToData } from '../../data/tensor.js'
 import type { TensorData, TensorView } from '../../data/tensor.js'
 import type { InferOptions, Session } from '../runtime.js'
 import { describe } from './onnx-signature.js'
@@ -23,6 +23,7 @@ export class OnnxSession implements Session {
   #signature: OnnxSignature
   #model: string
   #arrowSchema: arrow.Schema
+  #structType: arrow.Struct
   #fetches: string[]
   #closed = false
 
@@ -34,6 +35,7 @@ export class OnnxSession implements Session {
     this.inputSchema = Object.freeze(signature.inputs.map((b) => b.field)) as ModelSchema
     this.outputSchema = Object.freeze(signature.outputs.map((b) => b.field)) as ModelSchema
     this.#arrowSchema = toArrowSchema(this.outputSchema)
+    this.#structType = new arrow.Struct(this.#arrowSchema.fields)
     this.#fetches = signature.outputs.map((b) => b.graphName)
   }
 
@@ -69,7 +71,7 @@ export class OnnxSession implements Session {
         feeds[b.graphName] = new this.#Tensor(b.type, t.data, this.#feedDims(b, t))
       })
       const results = await this.#run(feeds)
-      batches.push(this.#batch(this.#signature.outputs.map((b) => this.#column(b, results[b.graphName], step)), step))
+      batches.push(this.#batch(this.#signature.outputs.map((b, i) => this.#column(i, results[b.graphName], step)), step))
     }
     return new arrow.Table(batches)
   }
@@ -112,7 +114,8 @@ export class OnnxSession implements Session {
     )
   }
 
-  #column(b: TensorBinding, out: Tensor | undefined, rows: number): arrow.Data {
+  #column(index: number, out: Tensor | undefined, rows: number): arrow.Data {
+    const b = this.#signature.outputs[index]!
     const name = b.graphName
     if (!out) throw new RuntimeFailure(`model '${this.#model}' returned no output '${name}'`)
     const dims = out.dims.map(Number)
@@ -123,7 +126,7 @@ export class OnnxSession implements Session {
       )
     }
     try {
-      return tensorToColumn({ type: b.type, data: out.data as TensorData, dims }, b.field.type).data[0]!
+      return tensorToData({ type: b.type, data: out.data as TensorData, dims }, b.field.type, this.#arrowSchema.fields[index]!.type)
     } catch (err) {
       if (!isQuiverError(err)) throw err
       throw new RuntimeFailure(`model '${this.#model}' output '${name}' does not match field '${b.field.name}': ${err.message}`, err.details, { cause: err })
@@ -134,10 +137,10 @@ export class OnnxSession implements Session {
     if (rows === 0) {
       children = this.#signature.outputs.map((b) => {
         const dims = [0, ...fieldTensorShape(b.field.type)!.dims.map((d) => d ?? 0)]
-        return tensorToColumn({ type: b.type, data: allocateTensorData(b.type, 0), dims }, b.field.type).data[0]!
+        return tensorToData({ type: b.type, data: allocateTensorData(b.type, 0), dims }, b.field.type)
       })
     }
-    const struct = arrow.makeData({ type: new arrow.Struct(this.#arrowSchema.fields), length: rows, nullCount: 0, children })
+    const struct = arrow.makeData({ type: this.#structType, length: rows, nullCount: 0, children })
     return new arrow.RecordBatch(this.#arrowSchema, struct)
   }
 }
