@@ -10,7 +10,7 @@ import { type BuildContext, buildColumn } from './column-builder.js'
 import { ValueError, badValue } from './input-error.js'
 import { checkFieldNames, noRows } from './json-input.js'
 import { makeAnyData } from './arrow-data.js'
-import { NUMERIC_CODECS, type NumericType, isNumericType } from './scalar-codecs.js'
+import { NUMERIC_CODECS, type NumericType, float64ToHalf, isNumericType } from './scalar-codecs.js'
 
 const { DataType } = arrow
 
@@ -153,7 +153,7 @@ function exactlyRepresentable(v: number | bigint, to: NumericType): boolean {
   const n = Number(v)
   if (typeof v === 'bigint' && BigInt(n) !== v) return false
   if (to === 'float32') return Math.fround(n) === n
-  if (to === 'float16') return arrow.util.uint16ToFloat64(arrow.util.float64ToUint16(n)) === n
+  if (to === 'float16') return arrow.util.uint16ToFloat64(float64ToHalf(n)) === n
   return true
 }
 

@@ -79,14 +79,37 @@ function float(bits: 16 | 32 | 64): NumericCodec['convert'] {
       throw new ValueError(`number ${n}`, 'out of the float32 range')
     }
     if (bits === 16) {
-      const h = arrow.util.float64ToUint16(n)
-      if (Number.isFinite(n) && !Number.isFinite(arrow.util.uint16ToFloat64(h))) {
-        throw new ValueError(`number ${n}`, 'out of the float16 range')
-      }
-      return h
+      if (Number.isFinite(n) && Math.abs(n) >= HALF_OVERFLOW) throw new ValueError(`number ${n}`, 'out of the float16 range')
+      return float64ToHalf(n)
     }
     return n
   }
+}
+
+/** The smallest magnitude that rounds to infinity in IEEE half precision. */
+const HALF_OVERFLOW = 65520
+
+function roundHalfEven(v: number): number {
+  const f = Math.floor(v)
+  const d = v - f
+  return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1
+}
+
+/** IEEE 754 half bits of a float64, rounded to nearest even (Arrow's own helper misrounds tiny values). */
+export function float64ToHalf(x: number): number {
+  if (Number.isNaN(x)) return 0x7e00
+  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0
+  const a = Math.abs(x)
+  if (a >= HALF_OVERFLOW) return sign | 0x7c00
+  // Subnormals are multiples of 2^-24; rounding up to 1024 of them lands exactly on the smallest normal.
+  if (a < 2 ** -14) return sign | roundHalfEven(a * 2 ** 24)
+  let e = Math.floor(Math.log2(a))
+  if (2 ** e > a) e--
+  else if (2 ** (e + 1) <= a) e++
+  let m = roundHalfEven((a / 2 ** e - 1) * 1024)
+  if (m === 1024) { m = 0; e++ }
+  if (e > 15) return sign | 0x7c00
+  return sign | ((e + 15) << 10) | m
 }
 
 const I64_MIN = -(2n ** 63n)
