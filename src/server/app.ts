@@ -1,0 +1,83 @@
+/**
+ * The HTTP door: REST `/v1`, the Open Inference Protocol under `/v2`, `/openapi.json` and
+ * `/metrics`, as one Hono app over a `QuiverApi`. Handlers parse, authorize and format; the core
+ * does the rest.
+ */
+import { Hono } from 'hono'
+import { routePath } from 'hono/route'
+import type { QuiverApi } from '../api/quiver-api.js'
+import { NotFound } from '../errors.js'
+import { bearerAuth, type TokenVerifier } from './auth.js'
+import { ConcurrencyGuard, type ConcurrencyLimits } from './concurrency.js'
+import { type AppEnv, type ServerDeps, type ServerLimits } from './context.js'
+import { doorOf, errorResponse } from './errors.js'
+import { SILENT_LOGGER, type Logger } from './logger.js'
+import { ServerMetrics } from './metrics.js'
+import { openApiDocument } from './openapi.js'
+import { modelRoutes } from './v1/models.js'
+import { tokenRoutes, type TokenAdmin } from './v1/tokens.js'
+import { v2Routes } from './v2/routes.js'
+
+export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
+  maxBodyBytes: 64 << 20,
+  maxUploadBytes: 64 * 2 ** 30,
+})
+
+export const DEFAULT_CONCURRENCY: Readonly<ConcurrencyLimits> = Object.freeze({ maxActive: 64, maxQueued: 4096 })
+
+export interface AppOptions {
+  api: QuiverApi
+  /** With a verifier every route but `/v2/health/*` needs `Authorization: Bearer TOKEN`. */
+  auth?: TokenVerifier
+  /** Token administration (`/v1/tokens`), for owners; absent → those routes answer 501. */
+  tokens?: TokenAdmin
+  logger?: Logger
+  limits?: Partial<ServerLimits>
+  concurrency?: Partial<ConcurrencyLimits>
+  metrics?: ServerMetrics
+}
+
+export interface QuiverApp {
+  app: Hono<AppEnv>
+  metrics: ServerMetrics
+  guard: ConcurrencyGuard
+}
+
+/**
+ * Builds the app. Serve it with `startServer`, or call `app.request()` in process.
+ *
+ * @example
+ * const { app } = createApp({ api: await createLocalQuiver({ home: '.quiver' }) })
+ * const res = await app.request('/v2/health/live')
+ */
+export function createApp(opts: AppOptions): QuiverApp {
+  const logger = opts.logger ?? SILENT_LOGGER
+  const metrics = opts.metrics ?? new ServerMetrics()
+  const guard = new ConcurrencyGuard({ ...DEFAULT_CONCURRENCY, ...opts.concurrency })
+  const deps: ServerDeps = { api: opts.api, logger, limits: { ...DEFAULT_LIMITS, ...opts.limits }, guard }
+  const app = new Hono<AppEnv>()
+
+  app.use('*', async (c, next) => {
+    const start = performance.now()
+    await next()
+    const seconds = (performance.now() - start) / 1000
+    const matched = routePath(c, -1)
+    const route = matched === '*' || matched === '/*' ? 'unmatched' : matched
+    metrics.observe(c.req.method, route, c.res.status, c.get('model'), seconds)
+    logger.info('request', {
+      method: c.req.method, path: c.req.path, route, status: c.res.status, ms: Math.round(seconds * 1e4) / 10,
+      model: c.get('model'), workspace: c.get('principal')?.workspace,
+    })
+  })
+  if (opts.auth) app.use('*', bearerAuth(opts.auth))
+
+  app.route('/v1', modelRoutes(deps))
+  app.route('/v1', tokenRoutes(deps, opts.tokens))
+  app.route('/v2', v2Routes(deps))
+  app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }))
+  app.get('/openapi.json', (c) => c.json(openApiDocument()))
+
+  app.notFound((c) => errorResponse(doorOf(c.req.path), new NotFound(`no route for ${c.req.method} ${c.req.path}; see /openapi.json`)))
+  app.onError((err, c) => errorResponse(doorOf(c.req.path), err, logger))
+  return { app, metrics, guard }
+}

@@ -1,0 +1,57 @@
+/** Request bodies read under a byte limit, and JSON parsed with an error that says where it broke. */
+import { InvalidInput, TooLarge, errorMessage } from '../errors.js'
+
+/** Megabytes, for messages. */
+export function formatBytes(n: number): string {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(1)} GiB`
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`
+  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KiB`
+  return `${n} bytes`
+}
+
+export function tooLarge(limit: number, got?: number): TooLarge {
+  const size = got === undefined ? 'more' : formatBytes(got)
+  return new TooLarge(`request body is larger than the limit of ${formatBytes(limit)} (got ${size}); raise --max-body or send less`, {
+    limit, got,
+  })
+}
+
+/**
+ * Reads the whole body, refusing with TooLarge as soon as it passes `limit` bytes (before reading
+ * anything when Content-Length already says so).
+ */
+export async function readBody(req: Request, limit: number): Promise<Uint8Array> {
+  const declared = Number(req.headers.get('content-length') ?? Number.NaN)
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit, declared)
+  if (!req.body) return new Uint8Array(0)
+  const chunks: Uint8Array[] = []
+  let total = 0
+  const reader = req.body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    total += value.byteLength
+    if (total > limit) {
+      await reader.cancel().catch(() => {})
+      throw tooLarge(limit)
+    }
+    chunks.push(value)
+  }
+  if (chunks.length === 1) return chunks[0]!
+  return Buffer.concat(chunks, total)
+}
+
+/** Parses JSON text; a syntax error names the position and what the body was for. */
+export function parseJson(bytes: Uint8Array, what: string): unknown {
+  if (bytes.byteLength === 0) throw new InvalidInput(`${what} is empty; expected a JSON document`, { field: 'body' })
+  try {
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'))
+  } catch (err) {
+    throw new InvalidInput(`${what} is not valid JSON: ${errorMessage(err)}`, { field: 'body' })
+  }
+}
+
+/** The media type of a Content-Type or Accept entry, lower-cased and without parameters. */
+export function mediaType(header: string | null | undefined): string {
+  return (header ?? '').split(';')[0]!.trim().toLowerCase()
+}

@@ -1,0 +1,152 @@
+/** `GET /openapi.json`: every route of the app, as an OpenAPI 3.1 document written out by hand. */
+import { V2_DATATYPES } from './v2/types.js'
+
+type Method = 'get' | 'post' | 'delete'
+
+interface Operation {
+  summary: string
+  tags: string[]
+  parameters?: { name: string; in: 'path' | 'query' | 'header'; required?: boolean; description?: string; schema: object }[]
+  requestBody?: { required?: boolean; content: Record<string, { schema: object }> }
+  responses: Record<string, { description: string; content?: Record<string, { schema: object }> }>
+}
+
+export interface OpenApiDocument {
+  openapi: '3.1.0'
+  info: { title: string; version: string; description: string }
+  paths: Record<string, Partial<Record<Method, Operation>>>
+  components: { schemas: Record<string, object>; securitySchemes: Record<string, object> }
+  security: Record<string, string[]>[]
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
+const json = (schema: object) => ({ 'application/json': { schema } })
+const str = { type: 'string' }
+const path = (name: string, description: string) => ({ name, in: 'path' as const, required: true, description, schema: str })
+const WORKSPACE = { name: 'workspace', in: 'query' as const, description: 'workspace (default: the token\'s, else default)', schema: str }
+const REF = path('ref', 'model reference: name, name@tag, name:uuid or name#seq, URL-encoded (# is %23)')
+const NAME = path('name', 'model name')
+const VERSION = path('version', 'version seq, version UUID or tag')
+
+const v1Error = { description: 'error', content: json(ref('Error')) }
+const v2Error = { description: 'error', content: json(ref('V2Error')) }
+const TABLE_IN = {
+  'application/json': { schema: { oneOf: [{ type: 'array', items: { type: 'object' } }, { type: 'object', properties: { columns: { type: 'object' } } }] } },
+  'application/vnd.apache.arrow.stream': { schema: { type: 'string', format: 'binary' } },
+  'application/vnd.apache.parquet': { schema: { type: 'string', format: 'binary' } },
+  'text/csv': { schema: str },
+}
+const TABLE_OUT = {
+  'application/json': { schema: { description: 'records (default) or {"columns": {...}} with ?format=columns' } },
+  'application/vnd.apache.arrow.stream': { schema: { type: 'string', format: 'binary' } },
+}
+
+function v1(summary: string, extra: Partial<Operation> = {}, ok: Operation['responses'][string] = { description: 'ok' }, status = '200'): Operation {
+  return { summary, tags: ['v1'], ...extra, responses: { [status]: ok, default: v1Error } }
+}
+
+function v2(summary: string, extra: Partial<Operation> = {}, ok: Operation['responses'][string] = { description: 'ok' }): Operation {
+  return { summary, tags: ['v2'], ...extra, responses: { '200': ok, default: v2Error } }
+}
+
+const version = { description: 'the version (SPEC §1 object)', content: json(ref('Version')) }
+const inferV1 = (params: Operation['parameters']) => v1('Run the version on a table (SPEC §4 result table back)', {
+  parameters: [...params!, WORKSPACE, { name: 'format', in: 'query', schema: { enum: ['records', 'columns', 'arrow', 'parquet', 'csv'] } }],
+  requestBody: { required: true, content: TABLE_IN },
+}, { description: 'result table, by Accept or ?format', content: TABLE_OUT })
+const statusOp = (params: Operation['parameters']) => v1('Status of a version', { parameters: [...params!, WORKSPACE] }, {
+  description: 'status', content: json({ type: 'object', properties: { name: str, seq: { type: 'integer' }, version: str, status: str, error_message: { type: ['string', 'null'] } } }),
+})
+const metadata = (params: Operation['parameters']) => v2('Model metadata', { parameters: params }, { description: 'metadata', content: json(ref('V2ModelMetadata')) })
+const ready = (params: Operation['parameters']) => v2('Model ready (200 ready, 400 not ready)', { parameters: params })
+const infer = (params: Operation['parameters']) => v2('Inference (JSON, or JSON plus binary tensors with Inference-Header-Content-Length)', {
+  parameters: params,
+  requestBody: { required: true, content: { ...json(ref('V2InferenceRequest')), 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+}, { description: 'inference response', content: { ...json(ref('V2InferenceResponse')), 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } })
+
+const tensor = { type: 'object', required: ['name', 'datatype', 'shape'], properties: { name: str, datatype: { enum: [...V2_DATATYPES] }, shape: { type: 'array', items: { type: 'integer' } } } }
+
+export function openApiDocument(): OpenApiDocument {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Quiver',
+      version: '0.1.0',
+      description: 'Model registry and inference: REST /v1 mirrors the command line; /v2 is the Open Inference Protocol (KServe V2) with the binary tensor data extension.',
+    },
+    security: [{ bearer: [] }, {}],
+    paths: {
+      '/v1/models': {
+        get: v1('List the models of a workspace', { parameters: [WORKSPACE] }, { description: 'models', content: json({ type: 'array', items: ref('ModelSummary') }) }),
+        post: v1('Upload a model file as a new version (multipart/form-data, streamed; fields first, file last)', {
+          parameters: [WORKSPACE],
+          requestBody: { required: true, content: { 'multipart/form-data': { schema: ref('UploadForm') } } },
+        }, version, '201'),
+      },
+      '/v1/models/{name}/versions': { get: v1('List the versions of a model, oldest first', { parameters: [NAME, WORKSPACE] }, { description: 'versions', content: json({ type: 'array', items: ref('Version') }) }) },
+      '/v1/models/{name}/versions/{version}': { get: v1('Show one version', { parameters: [NAME, VERSION, WORKSPACE] }, version) },
+      '/v1/models/{name}/versions/{version}/status': { get: statusOp([NAME, VERSION]) },
+      '/v1/models/{name}/versions/{version}/infer': { post: inferV1([NAME, VERSION]) },
+      '/v1/models/{ref}': { get: v1('Show the version a reference names', { parameters: [REF, WORKSPACE] }, version) },
+      '/v1/models/{ref}/status': { get: statusOp([REF]) },
+      '/v1/models/{ref}/infer': { post: inferV1([REF]) },
+      '/v1/models/{ref}/tags': {
+        post: v1('Point a tag at the version (moving it from any other)', {
+          parameters: [REF, WORKSPACE],
+          requestBody: { required: true, content: json({ type: 'object', required: ['tag'], properties: { tag: str } }) },
+        }, version),
+      },
+      '/v1/models/{name}/tags/{tag}': { delete: v1('Remove a tag from a model', { parameters: [NAME, path('tag', 'tag'), WORKSPACE] }) },
+      '/v1/tokens': {
+        get: v1('List the workspace\'s API tokens (owner)', { parameters: [WORKSPACE] }, { description: 'tokens', content: json({ type: 'array', items: ref('Token') }) }),
+        post: v1('Create an API token (owner); the secret is in this answer only', {
+          requestBody: { required: true, content: json({ type: 'object', required: ['role'], properties: { workspace: str, role: { enum: ['owner', 'editor', 'viewer'] }, user: str } }) },
+        }, { description: 'token', content: json(ref('Token')) }, '201'),
+      },
+      '/v1/tokens/{id}': { delete: v1('Revoke an API token (owner)', { parameters: [path('id', 'token id')] }, { description: 'token', content: json(ref('Token')) }) },
+      '/v2': { get: v2('Server metadata', {}, { description: 'metadata', content: json(ref('V2ServerMetadata')) }) },
+      '/v2/health/live': { get: v2('Server live (no token needed)') },
+      '/v2/health/ready': { get: v2('Server ready (no token needed)') },
+      '/v2/models/{name}': { get: metadata([NAME]) },
+      '/v2/models/{name}/ready': { get: ready([NAME]) },
+      '/v2/models/{name}/infer': { post: infer([NAME]) },
+      '/v2/models/{name}/versions/{version}': { get: metadata([NAME, VERSION]) },
+      '/v2/models/{name}/versions/{version}/ready': { get: ready([NAME, VERSION]) },
+      '/v2/models/{name}/versions/{version}/infer': { post: infer([NAME, VERSION]) },
+      '/metrics': { get: { summary: 'Prometheus metrics', tags: ['ops'], responses: { '200': { description: 'text exposition format' } } } },
+      '/openapi.json': { get: { summary: 'This document', tags: ['ops'], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'needed when the server runs with --auth' } },
+      schemas: {
+        Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: str, message: str } } } },
+        V2Error: { type: 'object', required: ['error'], properties: { error: str } },
+        Version: { type: 'object', description: 'SPEC §1 version object', required: ['id', 'version', 'seq', 'name', 'workspace', 'status'] },
+        ModelSummary: { type: 'object', required: ['name', 'workspace', 'versions'] },
+        Token: { type: 'object', required: ['id', 'workspace', 'role'], properties: { id: str, token: str, workspace: str, role: str, user: { type: ['string', 'null'] }, created_at: str, revoked_at: { type: ['string', 'null'] } } },
+        UploadForm: {
+          type: 'object', required: ['name', 'framework', 'file'],
+          properties: {
+            name: str, framework: str, input_schema: str, output_schema: str, tag: { type: 'array', items: str }, description: str,
+            meta: str, no_wait: { type: 'boolean' }, trust: { type: 'boolean' }, tensor_fields: str, arch: str, accel: str,
+            file: { type: 'string', format: 'binary' },
+          },
+        },
+        V2ServerMetadata: { type: 'object', properties: { name: str, version: str, extensions: { type: 'array', items: str } } },
+        V2ModelMetadata: { type: 'object', properties: { name: str, versions: { type: 'array', items: str }, platform: str, inputs: { type: 'array', items: tensor }, outputs: { type: 'array', items: tensor } } },
+        V2InferenceRequest: {
+          type: 'object', required: ['inputs'],
+          properties: {
+            id: str, parameters: { type: 'object' },
+            inputs: { type: 'array', items: { ...tensor, properties: { ...tensor.properties, parameters: { type: 'object' }, data: { type: 'array' } } } },
+            outputs: { type: 'array', items: { type: 'object', required: ['name'], properties: { name: str, parameters: { type: 'object' } } } },
+          },
+        },
+        V2InferenceResponse: {
+          type: 'object', required: ['model_name', 'outputs'],
+          properties: { model_name: str, model_version: str, id: str, outputs: { type: 'array', items: { ...tensor, properties: { ...tensor.properties, data: { type: 'array' } } } } },
+        },
+      },
+    },
+  }
+}

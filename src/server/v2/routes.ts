@@ -1,0 +1,93 @@
+/**
+ * Open Inference Protocol (KServe V2) under `/v2`. A model version in a path is a seq (`3`), a
+ * version UUID or a tag; none means latest. `model_version` in answers is the seq.
+ */
+import { randomUUID } from 'node:crypto'
+import { Hono, type Context } from 'hono'
+import { isQuiverError } from '../../errors.js'
+import type { VersionRecord } from '../../registry/version-record.js'
+import { parseJson, readBody } from '../body.js'
+import { scopeOf, versionRef, type AppEnv, type ServerDeps } from '../context.js'
+import { binaryInputs, binaryResponse, HEADER_LENGTH, splitBody } from './binary.js'
+import { metadataTensors, requestToTable, tableToOutputs } from './codec.js'
+import { parseInferenceRequest, type InferenceResponse, type ModelMetadataResponse, type ServerMetadataResponse } from './types.js'
+import { VersionCache } from './version-cache.js'
+
+export const SERVER_NAME = 'quiver'
+export const SERVER_VERSION = '0.1.0'
+export const V2_EXTENSIONS = ['binary_tensor_data', 'model_versions', 'arrow_ipc_results'] as const
+
+const PLATFORMS: Readonly<Record<string, string>> = {
+  onnx: 'onnx_onnxv1', tensorflow: 'tensorflow_savedmodel', pytorch: 'pytorch_torchscript',
+}
+
+export function v2Routes(deps: ServerDeps): Hono<AppEnv> {
+  const { api, limits } = deps
+  const cache = new VersionCache(api)
+  const app = new Hono<AppEnv>()
+
+  app.get('/health/live', (c) => c.json({ live: true }))
+  app.get('/health/ready', (c) => c.json({ ready: true }))
+  app.get('/', (c) => c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [...V2_EXTENSIONS] } satisfies ServerMetadataResponse))
+
+  const refOf = (c: Context<AppEnv>): string => {
+    const name = c.req.param('name')!
+    c.set('model', name)
+    const version = c.req.param('version')
+    return version === undefined ? name : versionRef(name, version)
+  }
+
+  const metadata = async (c: Context<AppEnv>) => {
+    const ref = refOf(c)
+    const scope = scopeOf(c, ref)
+    const v = await api.getVersion(ref, scope)
+    const versions = (await api.listVersions(v.name, scope)).filter((x) => x.status === 'ready').map((x) => String(x.seq))
+    const body: ModelMetadataResponse = {
+      name: v.name,
+      versions,
+      platform: PLATFORMS[v.framework] ?? `quiver_${v.framework}`,
+      inputs: metadataTensors(v.input_schema),
+      outputs: metadataTensors(v.output_schema),
+    }
+    return c.json(body)
+  }
+
+  // The protocol reads "ready" from the status code: 200 yes, 4xx no.
+  const ready = async (c: Context<AppEnv>) => {
+    const ref = refOf(c)
+    const v = await api.getVersion(ref, scopeOf(c, ref))
+    const isReady = v.status === 'ready'
+    return c.json({ name: v.name, ready: isReady }, isReady ? 200 : 400)
+  }
+
+  const infer = async (c: Context<AppEnv>) => {
+    const ref = refOf(c)
+    const scope = scopeOf(c, ref)
+    const body = await readBody(c.req.raw, limits.maxBodyBytes)
+    const { json, tail } = splitBody(body, c.req.header(HEADER_LENGTH))
+    const req = parseInferenceRequest(parseJson(json, 'the inference request'))
+    const v = await cache.ready(ref, scope)
+    const table = requestToTable(req, v.input_schema ?? [], binaryInputs(req, tail))
+    const result = await inferPinned(v, table, scope.workspace, cache)
+    const { outputs, binary } = tableToOutputs(result, req)
+    const response: InferenceResponse = { model_name: v.name, model_version: String(v.seq), id: req.id ?? randomUUID(), outputs }
+    return binary.length ? binaryResponse(response, binary) : c.json(response)
+  }
+
+  for (const base of ['/models/:name', '/models/:name/versions/:version']) {
+    app.get(base, metadata)
+    app.get(`${base}/ready`, ready)
+    app.post(`${base}/infer`, infer)
+  }
+  return app
+
+  async function inferPinned(v: VersionRecord, table: import('apache-arrow').Table, workspace: string | undefined, versions: VersionCache) {
+    try {
+      return await deps.guard.run(() => api.infer(`${v.workspace}/${v.name}:${v.version}`, { kind: 'table', table }, { workspace }))
+    } catch (err) {
+      // The version may have gone (deleted, failed) since it was cached; do not keep serving it.
+      if (isQuiverError(err) && (err.code === 'not_found' || err.code === 'not_ready')) versions.forget(v)
+      throw err
+    }
+  }
+}
