@@ -29,7 +29,7 @@ export function conformTable(table: arrow.Table, schema: ModelSchema, nullsAllow
     const offset = base
     const children = schema.map((f, c) => conformData(batch.data.children[source[c]!]!, f.type, {
       field: f.name, nullsAllowed, allowNull: nullsAllowed && f.nullable, rowOf: (i) => offset + i,
-    }))
+    }, arrowSchema.fields[c]!.type))
     batches.push(new arrow.RecordBatch(arrowSchema, makeAnyData({ type: structType, length, nullCount: 0, children }) as arrow.Data<arrow.Struct>))
     base += length
   }
@@ -37,12 +37,12 @@ export function conformTable(table: arrow.Table, schema: ModelSchema, nullsAllow
 }
 
 /** One column's Data → Data of exactly `to`, validated against the context's null rule. */
-export function conformData(data: arrow.Data, to: FieldType, ctx: BuildContext): arrow.Data {
+export function conformData(data: arrow.Data, to: FieldType, ctx: BuildContext, target?: arrow.DataType): arrow.Data {
   if (matches(data.type, to)) {
     // Nulls where none may be: take the slow path, which names the exact row (or finds only
     // placeholder slots under null parents and rebuilds the column).
     if (mayHoldRefusedNull(data, to, ctx.allowNull, ctx.nullsAllowed)) return buildColumn(arrowToJs(data), to, ctx)
-    return retype(data, toArrowType(to))
+    return retype(data, target ?? toArrowType(to))
   }
   if (!castable(data.type, to)) {
     throw badValue(ctx.field, ctx.rowOf(0), typeLabel(to), `an Arrow column of type ${String(data.type)}`,
@@ -52,7 +52,11 @@ export function conformData(data: arrow.Data, to: FieldType, ctx: BuildContext):
   if (isNumericType(to) && (DataType.isInt(data.type) || DataType.isFloat(data.type))) return castNumeric(data, to, ctx)
   if (to === 'timestamp[ms]' && (DataType.isTimestamp(data.type) || DataType.isDate(data.type))) return castTimestamp(data, ctx)
   if (isListType(to)) return castList(data, to, ctx)
-  if (isStructType(to) && DataType.isStruct(data.type)) return castStruct(data, to.struct, ctx)
+  if (isStructType(to) && DataType.isStruct(data.type)) {
+    // Under a null struct row a non-nullable child may hold a null slot; only the slow path tells them apart.
+    if (data.nullCount > 0 && mayHoldRefusedNull(data, to, true, ctx.nullsAllowed)) return buildColumn(arrowToJs(data), to, ctx)
+    return castStruct(data, to.struct, ctx)
+  }
   return buildColumn(arrowToJs(data), to, ctx)
 }
 

@@ -6,7 +6,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type * as arrow from 'apache-arrow'
+import * as arrow from 'apache-arrow'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { InvalidInput, errorMessage } from '../errors.js'
 import { type FieldType, fromArrowType, isListType } from './schema.js'
@@ -85,7 +85,7 @@ export function readParquetColumns(bytes: Uint8Array): Promise<ParquetColumns> {
 /** Writes an Arrow table as Parquet bytes (lists, fixed-size lists and structs included). */
 export function writeParquet(table: arrow.Table): Promise<Uint8Array> {
   const fields = table.schema.fields
-  const types = fields.map((f) => fromArrowType(f.type))
+  const types = fields.map((f) => fromArrowType(arrow.DataType.isDictionary(f.type) ? f.type.dictionary : f.type))
   const columns = fields.map((_, k) => columnValues(table.getChildAt(k)!, 'js'))
   return inTempDir(async (dir) => {
     const path = join(dir, 'output.parquet')

@@ -135,6 +135,15 @@ describe('readTable on Arrow input', () => {
     assert.equal(r.message, "field 'features' row 1: expected list of 4 float32, got null at position 1 (this runtime accepts no nulls)")
   })
 
+  it('lets a null struct row through when nulls are allowed, even over non-nullable children', async () => {
+    const schema = parseSchema([{ name: 'p', type: { struct: [{ name: 'a', type: 'int64', nullable: false }] }, nullable: true }])
+    const p = vec([{ a: 1 }, null, { a: 3 }], new arrow.Struct([f('a', new arrow.Int32())]))
+    const out = await readTable({ kind: 'table', table: new arrow.Table({ p }) }, schema, { nullsAllowed: true })
+    assert.deepEqual(tableToColumnsJson(out).columns.p, [{ a: 1 }, null, { a: 3 }])
+    const r = await refusal(readTable({ kind: 'table', table: new arrow.Table({ p }) }, schema))
+    assert.equal(r.message, "field 'p' row 1: expected struct<a: int64>, got null (this runtime accepts no nulls)")
+  })
+
   it('reads IPC stream and file bytes', async () => {
     const table = featuresTable(5)
     for (const format of ['stream', 'file'] as const) {

@@ -70,6 +70,12 @@ describe('writeTable and the JSON spellings', () => {
     assert.deepEqual(tableToRecordsJson(back), tableToRecordsJson(result))
   })
 
+  it('writes dictionary-encoded text to Parquet as plain strings', async () => {
+    const t = new arrow.Table({ s: arrow.vectorFromArray(['a', 'b', 'a']) })
+    const back = await readTable({ kind: 'parquet', bytes: await writeTable(t, 'parquet') }, parseSchema([{ name: 's', type: 'string' }]))
+    assert.deepEqual(tableToColumnsJson(back).columns.s, ['a', 'b', 'a'])
+  })
+
   it('refuses an unknown format', async () => {
     await assert.rejects(writeTable(await sample(), 'xml' as never), (e: unknown) => isQuiverError(e) && /unknown output format "xml"/.test(e.message))
   })
