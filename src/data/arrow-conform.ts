@@ -18,8 +18,9 @@ export function conformTable(table: arrow.Table, schema: ModelSchema, nullsAllow
   if (table.numRows === 0) throw noRows()
   const names = table.schema.fields.map((f) => f.name)
   checkFieldNames(names, schema)
+  const arrowSchema = arrowSchemaOf(schema)
+  if (arrow.util.compareSchemas(table.schema, arrowSchema) && !anyRefusedNull(table, schema, nullsAllowed)) return table
   const source = schema.map((f) => names.indexOf(f.name))
-  const arrowSchema = toArrowSchema(schema)
   const structType = new arrow.Struct(arrowSchema.fields)
   const batches: arrow.RecordBatch[] = []
   let base = 0
@@ -34,6 +35,20 @@ export function conformTable(table: arrow.Table, schema: ModelSchema, nullsAllow
     base += length
   }
   return new arrow.Table(arrowSchema, batches)
+}
+
+const ARROW_SCHEMAS = new WeakMap<ModelSchema, arrow.Schema>()
+
+function arrowSchemaOf(schema: ModelSchema): arrow.Schema {
+  let s = ARROW_SCHEMAS.get(schema)
+  if (s === undefined) ARROW_SCHEMAS.set(schema, (s = toArrowSchema(schema)))
+  return s
+}
+
+/** For a table already shaped exactly like the schema: is there a null the rules may refuse? */
+function anyRefusedNull(table: arrow.Table, schema: ModelSchema, nullsAllowed: boolean): boolean {
+  return table.batches.some((b) => schema.some((f, c) =>
+    mayHoldRefusedNull(b.data.children[c]!, f.type, nullsAllowed && f.nullable, nullsAllowed)))
 }
 
 /** One column's Data → Data of exactly `to`, validated against the context's null rule. */

@@ -47,6 +47,16 @@ describe('readTable on Arrow input', () => {
     assert.equal((outF.type as arrow.FixedSizeList).children[0]!.name, 'item')
   })
 
+  it('returns a table already shaped exactly like the schema as it is', async () => {
+    const first = await readTable({ kind: 'table', table: featuresTable(10) }, FEATURES)
+    assert.equal(await readTable({ kind: 'table', table: first }, FEATURES), first)
+    const nullable = parseSchema([{ name: 'x', type: 'float32', nullable: true }])
+    const withNull = await readTable({ kind: 'json', value: [{ x: 1 }, { x: null }] }, nullable, { nullsAllowed: true })
+    assert.equal(await readTable({ kind: 'table', table: withNull }, nullable, { nullsAllowed: true }), withNull)
+    const r = await refusal(readTable({ kind: 'table', table: withNull }, nullable))
+    assert.equal(r.details.row, 1)
+  })
+
   it('keeps batches and slices, numbering rows across batches', async () => {
     const a = featuresTable(3)
     const b = featuresTable(2)
