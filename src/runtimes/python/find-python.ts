@@ -71,21 +71,32 @@ export function probePython(command: string): Promise<PythonProbe | null> {
 }
 
 /**
- * The first candidate interpreter that imports every module in `required`, or Unsupported naming
- * the first missing module and the Debian package that provides it.
+ * The first candidate interpreter that imports every module in `required` (with `preferMostModules`,
+ * the fitting one that imports most of {@link PYTHON_MODULES}), or Unsupported naming the first
+ * missing module and the Debian package that provides it.
  *
  * @example
  *   const py = await findPython(['numpy', 'xgboost'])   // py.command → '/usr/bin/python3'
  */
-export async function findPython(required: readonly PythonModule[], env: NodeJS.ProcessEnv = process.env): Promise<PythonProbe> {
+export async function findPython(
+  required: readonly PythonModule[],
+  env: NodeJS.ProcessEnv = process.env,
+  opts: { preferMostModules?: boolean } = {},
+): Promise<PythonProbe> {
   const candidates = pythonCandidates(env)
   const found: PythonProbe[] = []
+  const fitting: PythonProbe[] = []
   for (const command of candidates) {
     const probe = await probePython(command)
     if (!probe) continue
-    if (required.every((m) => probe.modules[m] !== null)) return probe
+    if (required.every((m) => probe.modules[m] !== null)) {
+      if (!opts.preferMostModules) return probe
+      fitting.push(probe)
+    }
     found.push(probe)
   }
+  // User code may import anything: take the interpreter with the richest set of known modules.
+  if (fitting.length > 0) return fitting.reduce((a, b) => (moduleCount(b) > moduleCount(a) ? b : a))
   if (found.length === 0) {
     const names = candidates.join(' or ')
     throw new Unsupported(`no Python interpreter could be started (tried ${names}); install Debian's python3 or set QUIVER_PYTHON`)
@@ -99,6 +110,10 @@ export async function findPython(required: readonly PythonModule[], env: NodeJS.
       (why && !why.startsWith('ModuleNotFoundError') ? ` (${why})` : ''),
     { python: best.command, module, package: PYTHON_MODULES[module] },
   )
+}
+
+function moduleCount(p: PythonProbe): number {
+  return Object.values(p.modules).filter((v) => v !== null).length
 }
 
 function missing(p: PythonProbe, required: readonly PythonModule[]): PythonModule[] {

@@ -245,7 +245,9 @@ class Machine {
 }
 
 // Python 2 names that pickle's fix_imports maps to their Python 3 modules.
-const RENAMED_MODULES: Record<string, string> = { __builtin__: 'builtins', copy_reg: 'copyreg', exceptions: 'builtins' }
+const RENAMED_MODULES: Record<string, string> = {
+  __builtin__: 'builtins', copy_reg: 'copyreg', exceptions: 'builtins', commands: 'subprocess', UserDict: 'collections',
+}
 
 function objOf(cls: Value | undefined, args: Value): Value {
   return { k: 'obj', cls: cls?.k === 'global' ? cls.name : null, args, state: null }

@@ -84,7 +84,7 @@ export class PythonRuntime implements Runtime {
       }
     }
     ctx.signal?.throwIfAborted()
-    const python = await findPython(modules, this.#env)
+    const python = await findPython(modules, this.#env, { preferMostModules: framework === 'python' || framework === 'custom' })
     const size = positive(v.config.workers) ?? this.#opts.workers ?? 1
     const versions = modules.map((m) => `${m} ${python.modules[m]}`).join(', ')
     ctx.progress(`starting ${size} python worker${size === 1 ? '' : 's'}: ${python.executable} (Python ${python.version}; ${versions})`)

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { accessSync, closeSync, constants as fsConstants, openSync, readSync, unlinkSync, writeSync, writevSync } from 'node:fs'
 import { constants } from 'node:os'
+import { join } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { RuntimeFailure } from '../../errors.js'
@@ -8,6 +11,9 @@ import type { BodyBuilder, Frame, ReplyHeader, RequestHeader } from './messages.
 
 export const WORKER_SCRIPT = fileURLToPath(new URL('./worker/quiver_worker.py', import.meta.url))
 const STDERR_TAIL_BYTES = 8192
+/** Bodies at least this large travel through the bulk files instead of the pipe. */
+export const BULK_THRESHOLD = 64 * 1024
+const BULK_DIR = '/dev/shm'
 
 interface Pending {
   resolve(frame: Frame<ReplyHeader>): void
@@ -40,11 +46,14 @@ export class PythonWorker {
   #stderr = ''
   #killReason: string | null = null
   #dead = false
+  #bulk: Bulk | null
 
   /** `label` names the model in error messages, e.g. `iris:4f1c…`. */
   constructor(python: string, label: string, env: NodeJS.ProcessEnv = process.env) {
     this.#label = label
-    const child = spawn(python, ['-B', WORKER_SCRIPT], {
+    this.#bulk = openBulk()
+    const bulkArgs = this.#bulk ? [this.#bulk.inPath, this.#bulk.outPath] : []
+    const child = spawn(python, ['-B', WORKER_SCRIPT, ...bulkArgs], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
     })
@@ -72,6 +81,7 @@ export class PythonWorker {
         LIVE.delete(child)
         const shown = code ?? 128 + signalNumber(signal)
         this.#dead = true
+        this.#closeBulk()
         this.#failAll(shown, signal)
         resolve(shown)
       })
@@ -99,8 +109,14 @@ export class PythonWorker {
       this.#pending.set(id, { resolve, reject, timer })
       this.#setRef(true)
       const stdin = this.#child.stdin!
+      let frame: Uint8Array[]
+      // The bulk file holds one body at a time, so only a lone request may use it.
+      if (this.#bulk && body && body.length >= BULK_THRESHOLD && this.#pending.size === 1) {
+        writeAllAt(this.#bulk.inFd, body.parts)
+        frame = encodeFrame({ ...header, id, bulk: body.length }, null)
+      } else frame = encodeFrame({ ...header, id }, body)
       stdin.cork()
-      for (const chunk of encodeFrame({ ...header, id }, body)) stdin.write(chunk)
+      for (const chunk of frame) stdin.write(chunk)
       stdin.uncork()
     })
   }
@@ -121,6 +137,13 @@ export class PythonWorker {
   }
 
   #onFrame(frame: Frame<ReplyHeader>): void {
+    if (this.#bulk && !this.#bulk.unlinked) {
+      // The worker has opened both files; from now on they live only as long as the two processes.
+      this.#bulk.unlinked = true
+      for (const path of [this.#bulk.inPath, this.#bulk.outPath]) unlinkQuietly(path)
+    }
+    const bulkLength = frame.header.bulk
+    if (typeof bulkLength === 'number' && this.#bulk) frame = { header: frame.header, body: readAllAt(this.#bulk.outFd, bulkLength) }
     const p = this.#pending.get(frame.header.id)
     if (!p) return
     this.#pending.delete(frame.header.id)
@@ -141,6 +164,15 @@ export class PythonWorker {
     this.#pending.clear()
   }
 
+  #closeBulk(): void {
+    const b = this.#bulk
+    if (!b) return
+    this.#bulk = null
+    closeSync(b.inFd)
+    closeSync(b.outFd)
+    if (!b.unlinked) for (const path of [b.inPath, b.outPath]) unlinkQuietly(path)
+  }
+
   // Idle workers must not keep the Node event loop alive; busy ones must.
   #setRef(on: boolean): void {
     const handles = [this.#child, this.#child.stdin, this.#child.stdout, this.#child.stderr] as unknown as ({ ref?(): void; unref?(): void } | null)[]
@@ -154,4 +186,60 @@ function lastLines(text: string, n: number): string {
 
 function signalNumber(signal: NodeJS.Signals | null): number {
   return signal ? (constants.signals[signal] ?? 0) : 0
+}
+
+interface Bulk {
+  inPath: string
+  outPath: string
+  inFd: number
+  outFd: number
+  unlinked: boolean
+}
+
+function openBulk(): Bulk | null {
+  try {
+    accessSync(BULK_DIR, fsConstants.W_OK)
+  } catch {
+    return null
+  }
+  const base = join(BULK_DIR, `quiver-worker-${process.pid}-${randomUUID()}`)
+  const inPath = `${base}-in`
+  const outPath = `${base}-out`
+  const inFd = openSync(inPath, 'w+', 0o600)
+  const outFd = openSync(outPath, 'w+', 0o600)
+  return { inPath, outPath, inFd, outFd, unlinked: false }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path)
+  } catch {
+    // already gone
+  }
+}
+
+function writeAllAt(fd: number, parts: Uint8Array[]): void {
+  let position = 0
+  let written = writevSync(fd, parts, 0)
+  for (const p of parts) {
+    const end = position + p.byteLength
+    if (written < end) {
+      const from = Math.max(0, written - position)
+      writeSync(fd, p, from, p.byteLength - from, position + from)
+      written = end
+    }
+    position = end
+  }
+}
+
+function readAllAt(fd: number, length: number): Uint8Array {
+  // Its own ArrayBuffer at offset 0, so typed-array views over column buffers are aligned.
+  const buf = Buffer.allocUnsafeSlow(length)
+  let got = 0
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, got)
+    if (n <= 0) throw new RuntimeFailure('python worker announced a bulk reply larger than it wrote')
+    got += n
+  }
+  return buf
 }

@@ -134,6 +134,6 @@ export function replyError(err: WireError | undefined, label: string): QuiverErr
   const details = { type: err.type, traceback: err.traceback, ...(err.field ? { field: err.field } : {}) }
   if (err.code === 'invalid_input') return new InvalidInput(`${label}: ${err.message}`, details)
   if (err.code === 'unsupported') return new Unsupported(`${label}: ${err.message}`, details)
-  const type = err.type.startsWith('quiver_wire.') ? '' : `${err.type}: `
-  return new RuntimeFailure(`${label} raised ${type}${err.message}`, details)
+  if (err.type.startsWith('quiver_wire.')) return new RuntimeFailure(`${label}: ${err.message}`, details)
+  return new RuntimeFailure(`${label} raised ${err.type}: ${err.message}`, details)
 }

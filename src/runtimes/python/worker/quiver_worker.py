@@ -50,7 +50,8 @@ def main():
     import quiver_wire
     from quiver_outputs import encode_outputs
 
-    channel = quiver_wire.Channel(read_fd, write_fd)
+    bulk = [os.open(path, os.O_RDWR) for path in sys.argv[1:3]] if len(sys.argv) >= 3 else [None, None]
+    channel = quiver_wire.Channel(read_fd, write_fd, *bulk)
     models = {}
     while True:
         frame = channel.read_frame()
