@@ -1,7 +1,7 @@
 /** An inference input file → `InferInput`, chosen by the file's extension. */
 import { readFile } from 'node:fs/promises'
 import { basename, extname } from 'node:path'
-import type { InferInput } from '../api/quiver-api.js'
+import type { InferInput } from './infer-input.js'
 import { InvalidInput, errorMessage } from '../errors.js'
 
 const ARROW_EXTENSIONS = new Set(['.arrow', '.arrows', '.ipc', '.feather'])

@@ -5,7 +5,7 @@
  * row (0-based), what was expected and what was got.
  */
 import * as arrow from 'apache-arrow'
-import type { InferInput } from '../api/quiver-api.js'
+import type { InferInput } from './infer-input.js'
 import { InvalidInput, errorMessage } from '../errors.js'
 import { type ModelSchema, toArrowSchema } from './schema.js'
 import { buildColumn } from './column-builder.js'

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import * as arrow from 'apache-arrow'
-import type { InferInput } from '../../src/api/quiver-api.js'
+import type { InferInput } from '../../src/data/infer-input.js'
 import { readTable } from '../../src/data/table-input.js'
 import { tableToColumnsJson, tableToRecordsJson, writeTable } from '../../src/data/table-output.js'
 import { parseSchema, toArrowSchema } from '../../src/data/schema.js'
