@@ -1,0 +1,45 @@
+/**
+ * Every shared model fixture through the real `bin/quiver`: upload (schemas read from the model
+ * for ONNX, given by SPEC convention otherwise), infer, compare with the library's own output.
+ */
+import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { assertClose } from '../helpers/compare.js'
+import { runCli, tempHome } from '../helpers/cli.js'
+import { modelCases } from '../helpers/fixtures.js'
+
+const PYTHON_FRAMEWORKS = new Set(['sklearn', 'xgboost', 'pytorch', 'python', 'custom'])
+
+describe('shared model fixtures through bin/quiver', () => {
+  for (const c of modelCases()) {
+    it(`${c.name} (${c.framework}) matches its reference output`, async (t) => {
+      const home = await tempHome(t)
+      const args = ['--json', 'upload', c.name, join(c.dir, c.artifact), '--framework', c.framework]
+      if (c.framework !== 'onnx') {
+        await writeFile(join(home, 'in.json'), JSON.stringify(c.input_schema))
+        await writeFile(join(home, 'out.json'), JSON.stringify(c.output_schema))
+        args.push('--input-schema', join(home, 'in.json'), '--output-schema', join(home, 'out.json'))
+      }
+      const up = await runCli(args, { home })
+      if (up.code !== 0 && PYTHON_FRAMEWORKS.has(c.framework) && /not importable|no python|python3/i.test(up.stderr) && !process.env.CI) {
+        t.skip(`no Python interpreter with the ${c.framework} modules here: ${up.stderr.trim()}`)
+        return
+      }
+      assert.equal(up.code, 0, `upload failed: ${up.stderr}`)
+      const version = JSON.parse(up.stdout)
+      assert.equal(version.status, 'ready')
+      assert.equal(version.seq, 1)
+      await writeFile(join(home, 'input.json'), JSON.stringify(c.input))
+      const inf = await runCli(['infer', c.name, '--input', join(home, 'input.json'), '--output-format', 'columns'], { home })
+      assert.equal(inf.code, 0, `infer failed: ${inf.stderr}`)
+      const result = JSON.parse(inf.stdout).columns as Record<string, unknown[]>
+      const rows = Object.values(c.input.columns)[0]!.length
+      assert.equal(result.time?.length, rows)
+      for (const [field, values] of Object.entries(c.input.columns)) assertClose(result[`in.${field}`], values, { abs: 1e-6, rel: 1e-6 }, `in.${field}`)
+      for (const [field, values] of Object.entries(c.expected.columns)) assertClose(result[`out.${field}`], values, c.tolerance, `out.${field}`)
+      assert.deepEqual(result['anomaly.count'], new Array(rows).fill(0))
+    })
+  }
+})
