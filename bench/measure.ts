@@ -14,7 +14,8 @@ export interface Measurement {
 
 /**
  * Runs warm-up iterations, then times each iteration with hrtime until both the time budget and
- * the minimum count are met. Throughput is total rows over total measured time.
+ * the minimum count are met. Throughput is rows per iteration over the median iteration time, so
+ * a stall caused by another process on a shared machine moves p99, not rows/s.
  */
 export async function measure(s: Scenario, quick: boolean): Promise<Measurement> {
   const b: Budget = quick ? { ...QUICK_BUDGET, ...s.budget?.quick } : { ...FULL_BUDGET, ...s.budget?.full }
@@ -31,12 +32,13 @@ export async function measure(s: Scenario, quick: boolean): Promise<Measurement>
     times.push(Number(dt) / 1000)
   }
   times.sort((x, y) => x - y)
+  const p50 = percentile(times, 0.5)
   return {
     name: s.name,
     iterations: times.length,
     rows,
-    rows_per_s: rows / (Number(totalNs) / 1e9),
-    p50_us: percentile(times, 0.5),
+    rows_per_s: (rows / times.length) / (p50 / 1e6),
+    p50_us: p50,
     p99_us: percentile(times, 0.99),
   }
 }
