@@ -1,6 +1,5 @@
 import type { Command } from 'commander'
 import type { QuiverApi } from '../api/quiver-api.js'
-import { Unsupported } from '../errors.js'
 
 export interface GlobalOptions {
   home?: string
@@ -17,7 +16,8 @@ export function globalOptions(cmd: Command): GlobalOptions {
 /** The core this command talks to: in process on the home folder, or a server over HTTP. */
 export async function openApi(opts: GlobalOptions): Promise<QuiverApi> {
   if (opts.server) {
-    throw new Unsupported(`--server is not available yet in this build; run without it to use the home folder`)
+    const { RemoteQuiverApi } = await import('../client/remote-api.js')
+    return new RemoteQuiverApi({ url: opts.server, token: opts.token ?? process.env.QUIVER_TOKEN })
   }
   const { createLocalQuiver, defaultHome } = await import('../api/create-local.js')
   return createLocalQuiver({ home: opts.home ?? defaultHome(), detachConversions: true })

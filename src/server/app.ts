@@ -53,8 +53,8 @@ export interface QuiverApp {
 export function createApp(opts: AppOptions): QuiverApp {
   const logger = opts.logger ?? SILENT_LOGGER
   const metrics = opts.metrics ?? new ServerMetrics()
-  const guard = new ConcurrencyGuard({ ...DEFAULT_CONCURRENCY, ...opts.concurrency })
-  const deps: ServerDeps = { api: opts.api, logger, limits: { ...DEFAULT_LIMITS, ...opts.limits }, guard }
+  const guard = new ConcurrencyGuard({ ...DEFAULT_CONCURRENCY, ...defined(opts.concurrency) })
+  const deps: ServerDeps = { api: opts.api, logger, limits: { ...DEFAULT_LIMITS, ...defined(opts.limits) }, guard }
   const app = new Hono<AppEnv>()
 
   app.use('*', async (c, next) => {
@@ -80,4 +80,9 @@ export function createApp(opts: AppOptions): QuiverApp {
   app.notFound((c) => errorResponse(doorOf(c.req.path), new NotFound(`no route for ${c.req.method} ${c.req.path}; see /openapi.json`)))
   app.onError((err, c) => errorResponse(doorOf(c.req.path), err, logger))
   return { app, metrics, guard }
+}
+
+/** Drops undefined entries so that they do not override defaults. */
+function defined<T extends object>(o: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>
 }

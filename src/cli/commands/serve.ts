@@ -1,0 +1,53 @@
+import { Command, Option } from 'commander'
+import { InvalidInput } from '../../errors.js'
+import { globalOptions } from '../context.js'
+import { progress } from '../output.js'
+
+const SIZE = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?$/i
+const UNITS: Record<string, number> = { b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }
+
+/** `64Mi`, `1GiB`, `500k`, `1048576` → bytes. */
+export function parseSize(text: string, flag: string): number {
+  const m = SIZE.exec(text.trim())
+  if (!m) throw new InvalidInput(`${flag} expects a size such as 64Mi or 1G, got ${JSON.stringify(text)}`, { field: flag, got: text })
+  return Math.floor(Number(m[1]) * UNITS[(m[2] ?? 'b')[0]!.toLowerCase()]!)
+}
+
+function parsePort(text: string): number {
+  const n = Number(text)
+  if (!/^\d+$/.test(text) || n > 65535) throw new InvalidInput(`--port expects 0..65535, got ${JSON.stringify(text)}`, { field: '--port', got: text })
+  return n
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('serve the home folder over HTTP: REST /v1, Open Inference Protocol /v2, /openapi.json, /metrics')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--port <port>', 'port to bind (0 picks a free one)', '8080')
+    .option('--auth', 'require Authorization: Bearer TOKEN on every route but health (also QUIVER_AUTH=1)')
+    .option('--max-body <size>', 'largest inference or JSON body (e.g. 64Mi)', '64Mi')
+    .option('--max-upload <size>', 'largest uploaded model file (e.g. 64Gi)', '64Gi')
+    .addOption(new Option('--log-level <level>', 'request log level on stderr').choices(['debug', 'info', 'warn', 'error', 'off']).default('info'))
+    .action(async (o, cmd: Command) => {
+      const g = globalOptions(cmd)
+      if (g.server) throw new InvalidInput('serve runs on the home folder; it cannot be combined with --server')
+      const [{ serveQuiver }, { defaultHome }] = await Promise.all([import('../../serve.js'), import('../../api/create-local.js')])
+      const running = await serveQuiver({
+        home: g.home ?? defaultHome(),
+        host: o.host,
+        port: parsePort(String(o.port)),
+        auth: Boolean(o.auth) || process.env.QUIVER_AUTH === '1' || process.env.QUIVER_AUTH === 'true',
+        maxBodyBytes: parseSize(o.maxBody, '--max-body'),
+        maxUploadBytes: parseSize(o.maxUpload, '--max-upload'),
+        logLevel: o.logLevel === 'off' ? false : o.logLevel,
+      })
+      // The first line on stdout is the bound address, so that scripts can start with --port 0.
+      process.stdout.write(`listening on ${running.url}\n`)
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        process.once('SIGTERM', () => resolve('SIGTERM'))
+        process.once('SIGINT', () => resolve('SIGINT'))
+      })
+      progress(`${signal}: finishing in-flight requests, then stopping`)
+      await running.close()
+    })
+}

@@ -1,0 +1,53 @@
+/**
+ * Composition root of `quiver serve`: the local core on a home folder, put behind the HTTP app on a
+ * socket. It lives outside the rooms because it is the one place that wires `api/` and `server/`
+ * together; the command line only calls it.
+ */
+import { createLocalQuiver } from './api/create-local.js'
+import { createApp } from './server/app.js'
+import { startServer } from './server/http-server.js'
+import { createLogger, SILENT_LOGGER, type LogLevel } from './server/logger.js'
+import { ServerMetrics } from './server/metrics.js'
+
+export interface ServeOptions {
+  home: string
+  host: string
+  port: number
+  /** Require `Authorization: Bearer` on every route but health. */
+  auth: boolean
+  maxBodyBytes?: number
+  maxUploadBytes?: number
+  /** Structured request logs on stderr at this level; `false` for none. */
+  logLevel: LogLevel | false
+}
+
+export interface ServingQuiver {
+  url: string
+  /** Stops accepting requests, finishes in-flight ones, then closes the core. */
+  close(): Promise<void>
+}
+
+export async function serveQuiver(opts: ServeOptions): Promise<ServingQuiver> {
+  const api = await createLocalQuiver({ home: opts.home })
+  try {
+    const logger = opts.logLevel === false ? SILENT_LOGGER : createLogger({ level: opts.logLevel })
+    const { app } = createApp({
+      api,
+      logger,
+      limits: { maxBodyBytes: opts.maxBodyBytes, maxUploadBytes: opts.maxUploadBytes },
+      metrics: new ServerMetrics({ processMetrics: true }),
+    })
+    const server = await startServer(app, { host: opts.host, port: opts.port })
+    logger.info('listening', { url: server.url, auth: opts.auth, home: opts.home })
+    return {
+      url: server.url,
+      async close() {
+        await server.close()
+        await api.close()
+      },
+    }
+  } catch (err) {
+    await api.close().catch(() => {})
+    throw err
+  }
+}
