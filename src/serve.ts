@@ -4,6 +4,7 @@
  * together; the command line only calls it.
  */
 import { createLocalQuiver } from './api/create-local.js'
+import { LocalAuthApi } from './api/local-auth-api.js'
 import { createApp } from './server/app.js'
 import { startServer } from './server/http-server.js'
 import { createLogger, SILENT_LOGGER, type LogLevel } from './server/logger.js'
@@ -30,9 +31,12 @@ export interface ServingQuiver {
 export async function serveQuiver(opts: ServeOptions): Promise<ServingQuiver> {
   const api = await createLocalQuiver({ home: opts.home })
   try {
+    const auth = LocalAuthApi.of(api)
     const logger = opts.logLevel === false ? SILENT_LOGGER : createLogger({ level: opts.logLevel })
     const { app } = createApp({
       api,
+      auth: opts.auth ? (token) => auth.verifyToken(token) : undefined,
+      tokens: auth,
       logger,
       limits: { maxBodyBytes: opts.maxBodyBytes, maxUploadBytes: opts.maxUploadBytes },
       metrics: new ServerMetrics({ processMetrics: true }),

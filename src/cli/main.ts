@@ -5,6 +5,7 @@ import { inferCommand } from './commands/infer.js'
 import { modelsCommand, statusCommand, tagCommand, untagCommand, versionsCommand } from './commands/registry-commands.js'
 import { serveCommand } from './commands/serve.js'
 import { showCommand } from './commands/show.js'
+import { tokenCommand } from './commands/token.js'
 import { uploadCommand } from './commands/upload.js'
 import { EXIT_USAGE, exitCodeFor } from './exit-codes.js'
 
@@ -18,7 +19,7 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output on stdout')
     .exitOverride()
     .configureOutput({ outputError: () => {} })
-  for (const make of [uploadCommand, modelsCommand, versionsCommand, showCommand, statusCommand, tagCommand, untagCommand, inferCommand, convertCommand, serveCommand]) {
+  for (const make of [uploadCommand, modelsCommand, versionsCommand, showCommand, statusCommand, tagCommand, untagCommand, inferCommand, convertCommand, serveCommand, tokenCommand]) {
     program.addCommand(make().exitOverride().configureOutput({ outputError: () => {} }))
   }
   return program

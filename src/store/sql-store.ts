@@ -66,6 +66,11 @@ export class SqlMetadataStore implements MetadataStore {
     return this.#db.kind
   }
 
+  /** The driver, for the stores of other concerns that share this database (API tokens). */
+  get driver(): SqlDriver {
+    return this.#db
+  }
+
   async ensureWorkspace(workspace: string): Promise<void> {
     await this.#run((db) => db.query('INSERT INTO workspaces (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [workspace]))
   }

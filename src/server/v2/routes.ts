@@ -15,7 +15,7 @@ import { VersionCache } from './version-cache.js'
 
 export const SERVER_NAME = 'quiver'
 export const SERVER_VERSION = '0.1.0'
-export const V2_EXTENSIONS = ['binary_tensor_data', 'model_versions', 'arrow_ipc_results'] as const
+export const V2_EXTENSIONS = ['binary_tensor_data'] as const
 
 const PLATFORMS: Readonly<Record<string, string>> = {
   onnx: 'onnx_onnxv1', tensorflow: 'tensorflow_savedmodel', pytorch: 'pytorch_torchscript',

@@ -1,0 +1,91 @@
+/**
+ * A `quiver serve --port 0` process on 127.0.0.1 with the iris model uploaded, for the HTTP
+ * scenarios: the server runs in its own process and this (the benchmark) process is the load
+ * generator.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { RemoteQuiverApi } from '../../src/client/remote-api.js'
+import { IRIS_MODEL } from '../iris.js'
+
+const BIN = fileURLToPath(new URL('../../bin/quiver', import.meta.url))
+export const HTTP_MODEL = 'bench-iris'
+
+export interface ServerProcess {
+  url: string
+  stop(): Promise<void>
+}
+
+let shared: { server: Promise<ServerProcess>; users: number } | undefined
+
+/** One server shared by the HTTP scenarios of a run; the last `release` stops it. */
+export function acquireServer(): Promise<ServerProcess> {
+  shared ??= { server: startServerProcess(), users: 0 }
+  shared.users++
+  return shared.server
+}
+
+export async function releaseServer(): Promise<void> {
+  if (!shared) return
+  if (--shared.users > 0) return
+  const { server } = shared
+  shared = undefined
+  await (await server.catch(() => undefined))?.stop()
+}
+
+async function startServerProcess(): Promise<ServerProcess> {
+  const home = await mkdtemp(join(tmpdir(), 'quiver-bench-http-'))
+  const child = spawn(process.execPath, [BIN, '--home', home, 'serve', '--port', '0', '--log-level', 'off'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, QUIVER_DATABASE_URL: '' },
+  })
+  const stop = async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r))
+      child.kill('SIGTERM')
+      await exited
+    }
+    await rm(home, { recursive: true, force: true })
+  }
+  try {
+    const url = await listeningUrl(child)
+    const api = new RemoteQuiverApi({ url })
+    await api.uploadModel({ name: HTTP_MODEL, source: { path: IRIS_MODEL }, framework: 'onnx' })
+    return { url, stop }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
+
+function listeningUrl(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = ''
+    let err = ''
+    const timer = setTimeout(() => reject(new Error(`quiver serve did not start within 60 s: ${err.trim().split('\n').at(-1)}`)), 60_000)
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      const m = /^listening on (http:\/\/\S+)\n/.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolve(m[1]!)
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`quiver serve exited with ${code} before listening: ${err.trim().split('\n').at(-1)}`))
+    })
+  })
+}
+
+/** POSTs and reads the whole answer; anything but 200 fails the scenario. */
+export async function post(url: string, body: BodyInit, headers: Record<string, string>): Promise<ArrayBuffer> {
+  const res = await fetch(url, { method: 'POST', body, headers })
+  const bytes = await res.arrayBuffer()
+  if (res.status !== 200) throw new Error(`POST ${url} answered ${res.status}: ${Buffer.from(bytes).toString().slice(0, 200)}`)
+  return bytes
+}

@@ -1,0 +1,76 @@
+/** An app over a real local core on a temporary home, for in-process handler tests. */
+import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as arrow from 'apache-arrow'
+import { createLocalQuiver } from '../../src/api/create-local.js'
+import { toArrowSchema } from '../../src/data/schema.js'
+import type { LocalQuiverApi } from '../../src/api/local-api.js'
+import { createApp, type AppOptions, type QuiverApp } from '../../src/server/app.js'
+
+export const IRIS_DIR = join(import.meta.dirname, '../fixtures/models/onnx-mlp-iris')
+export const IRIS_ONNX = join(IRIS_DIR, 'model.onnx')
+export const PROTOCOL = join(import.meta.dirname, '../fixtures/protocol')
+
+export async function golden(name: string): Promise<any> {
+  return JSON.parse(await readFile(join(PROTOCOL, name), 'utf8'))
+}
+
+export interface Harness extends QuiverApp {
+  home: string
+  api: LocalQuiverApi
+  /** Files under the artifact store (blobs and any temporaries). */
+  blobCount(): Promise<number>
+  close(): Promise<void>
+}
+
+export async function openHarness(opts: Omit<AppOptions, 'api'> = {}): Promise<Harness> {
+  const home = await mkdtemp(join(tmpdir(), 'quiver-server-test-'))
+  const api = await createLocalQuiver({ home, databaseUrl: '' })
+  const built = createApp({ ...opts, api })
+  return {
+    ...built,
+    home,
+    api,
+    async blobCount() {
+      const entries = await readdir(join(home, 'artifacts'), { withFileTypes: true, recursive: true }).catch(() => [])
+      return entries.filter((e) => e.isFile()).length
+    },
+    async close() {
+      await api.close()
+      await rm(home, { recursive: true, force: true })
+    },
+  }
+}
+
+/** A multipart upload form for `app.request` (fields first, file last). */
+export async function uploadForm(fields: Record<string, string | string[]>, file?: { path: string; name?: string }): Promise<FormData> {
+  const form = new FormData()
+  for (const [k, v] of Object.entries(fields)) for (const one of Array.isArray(v) ? v : [v]) form.append(k, one)
+  if (file) form.append('file', new Blob([await readFile(file.path)]), file.name ?? 'model.onnx')
+  return form
+}
+
+export async function json(res: Response): Promise<any> {
+  const text = await res.text()
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new Error(`expected JSON, got ${res.status}: ${text.slice(0, 300)}`)
+  }
+}
+
+/** Floats agree within the fixture's tolerance. */
+export function close(got: number[], want: number[], abs = 1e-5, rel = 1e-4): boolean {
+  return got.length === want.length && got.every((g, i) => Math.abs(g - want[i]!) <= abs + rel * Math.abs(want[i]!))
+}
+
+/** The iris model's input table: one non-null `features` column of list<float32>[4]. */
+export function irisTable(rows: number[][]): arrow.Table {
+  const schema = toArrowSchema([{ name: 'features', type: { list: 'float32', size: 4 }, nullable: false }])
+  const type = schema.fields[0]!.type as arrow.FixedSizeList
+  const child = arrow.makeData({ type: type.children[0]!.type as arrow.Float32, data: Float32Array.from(rows.flat()) })
+  const column = arrow.makeData({ type, length: rows.length, nullCount: 0, child })
+  const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: rows.length, nullCount: 0, children: [column] })
+  return new arrow.Table([new arrow.RecordBatch(schema, struct)])
+}
