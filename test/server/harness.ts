@@ -24,10 +24,12 @@ export interface Harness extends QuiverApp {
   close(): Promise<void>
 }
 
-export async function openHarness(opts: Omit<AppOptions, 'api'> = {}): Promise<Harness> {
+type HarnessOptions = Omit<AppOptions, 'api'>
+
+export async function openHarness(opts: HarnessOptions | ((api: LocalQuiverApi) => HarnessOptions) = {}): Promise<Harness> {
   const home = await mkdtemp(join(tmpdir(), 'quiver-server-test-'))
   const api = await createLocalQuiver({ home, databaseUrl: '' })
-  const built = createApp({ ...opts, api })
+  const built = createApp({ ...(typeof opts === 'function' ? opts(api) : opts), api })
   return {
     ...built,
     home,
