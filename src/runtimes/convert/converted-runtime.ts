@@ -1,0 +1,177 @@
+import { open, readFile } from 'node:fs/promises'
+import { errorMessage, InvalidInput, isQuiverError, RuntimeFailure, Unsupported } from '../../errors.js'
+import type { ModelSchema } from '../../data/schema.js'
+import { fieldTensorShape } from '../../data/tensor.js'
+import type { TensorElementType } from '../../data/tensor.js'
+import type { RuntimeKind } from '../../registry/frameworks.js'
+import type { LoadableVersion, LoadContext, Runtime, Session, Support } from '../runtime.js'
+import { findPython } from '../python/find-python.js'
+import type { PythonModule } from '../python/find-python.js'
+import { checkPickleFile } from '../python/pickle-scan.js'
+import { ConvertedSession } from './converted-session.js'
+import { LinearModel } from './linear-model.js'
+import type { LinearSpec } from './linear-model.js'
+import { ModelExtraction } from './model-extraction.js'
+import type { NativeModel } from './native-model.js'
+import { planOutputs } from './output-plan.js'
+import { PreprocessedModel } from './preprocessed-model.js'
+import type { ScalerSpec } from './preprocessed-model.js'
+import { SklearnTreeModel } from './sklearn-tree-model.js'
+import type { SklearnTreesSpec } from './sklearn-tree-model.js'
+import { compareOutputs, verificationBatch, VERIFY_ROWS } from './verification.js'
+import { XgboostModel } from './xgboost-model.js'
+import type { XgboostWrapper } from './xgboost-model.js'
+
+const FRAMEWORKS = new Set(['sklearn', 'xgboost'])
+const FEATURE_TYPES = new Set<TensorElementType>(['float64', 'float32', 'int8', 'int16', 'int32', 'uint8', 'uint16', 'uint32'])
+
+/** What the extraction script prints for a model (or what a JSON model file is read into). */
+export type ExtractedModel = (
+  | SklearnTreesSpec
+  | LinearSpec
+  | { kind: 'xgboost'; estimator: string; wrapper: XgboostWrapper; iteration_end: number; classes: (number | string)[] | null; json: unknown }
+) & { steps?: ScalerSpec[]; library?: string; library_version?: string }
+
+export interface ConvertedRuntimeOptions {
+  /** Environment for interpreter lookup (default `process.env`). */
+  env?: NodeJS.ProcessEnv
+}
+
+/**
+ * Serves sklearn and xgboost models without Python: the model's structure is read once (XGBoost
+ * JSON directly; pickles and UBJ through a one-shot Python process), evaluated by typed-array
+ * tree and linear evaluators, and checked against the library's own outputs on a verification
+ * batch. A model it cannot convert, or whose outputs differ, is refused with the reason so the
+ * next runtime (the Python worker) serves it.
+ */
+export class ConvertedRuntime implements Runtime {
+  readonly name = 'converted'
+  readonly kind: RuntimeKind = 'native'
+  readonly #opts: ConvertedRuntimeOptions
+
+  constructor(opts: ConvertedRuntimeOptions = {}) {
+    this.#opts = opts
+  }
+
+  supports(v: LoadableVersion): Support {
+    if (!FRAMEWORKS.has(v.framework)) return { ok: false, reason: `native conversion covers sklearn and xgboost, not '${v.framework}'` }
+    const feature = featureType(v.input_schema)
+    if (!feature) return { ok: false, reason: "native conversion takes one input field 'inputs', a fixed-size list of float64 or float32 features" }
+    if (!v.output_schema || v.output_schema.length === 0) return { ok: false, reason: 'native conversion needs an output schema' }
+    return { ok: true }
+  }
+
+  async load(v: LoadableVersion, ctx: LoadContext): Promise<Session> {
+    const support = this.supports(v)
+    if (!support.ok) throw new Unsupported(support.reason)
+    const input = v.input_schema!
+    const output = v.output_schema!
+    const element = featureType(input)!
+    const path = await ctx.artifactPath()
+    const json = v.framework === 'xgboost' && (await isJsonText(path))
+    const pickled = v.framework === 'sklearn' || (!json && (await looksPickled(path)))
+    if (pickled && v.config.trusted !== true) await checkPickleFile(path, v.file_name)
+    ctx.signal?.throwIfAborted()
+    const modules: PythonModule[] = v.framework === 'sklearn' ? ['numpy', 'scipy', 'sklearn', 'joblib'] : pickled ? ['numpy', 'xgboost', 'sklearn', 'joblib'] : ['numpy', 'xgboost']
+    let python: string | null = null
+    try {
+      python = (await findPython(modules, this.#env)).command
+    } catch (err) {
+      // A JSON model needs no interpreter to be read; it is served unverified rather than not at all.
+      if (!json) throw err
+      const model = this.build({ kind: 'xgboost', estimator: 'Booster', wrapper: 'booster', iteration_end: 0, classes: null, json: await readJson(path, v.file_name) })
+      const session = this.#session(model, v, input, output)
+      ctx.progress(`converted ${model.summary} to the native tree evaluator; not verified (${errorMessage(err)})`)
+      return session
+    }
+    const { extraction, model: spec } = await ModelExtraction.start({
+      python, path, fileName: v.file_name, framework: v.framework, fields: output.map((f) => f.name), referenceOnly: json, signal: ctx.signal,
+    })
+    try {
+      const extracted = (json ? { kind: 'xgboost', estimator: 'Booster', wrapper: 'booster', iteration_end: 0, classes: null, json: await readJson(path, v.file_name) } : spec) as ExtractedModel
+      let model: NativeModel
+      try {
+        model = this.build(extracted)
+      } catch (err) {
+        if (isQuiverError(err)) throw err
+        throw new Unsupported(`${v.file_name} could not be converted: ${errorMessage(err)}`)
+      }
+      const session = this.#session(model, v, input, output)
+      const batch = verificationBatch(model, VERIFY_ROWS, element)
+      const reference = await extraction.reference(batch, VERIFY_ROWS, model.nFeatures, element)
+      const mine = session.evaluate(batch, VERIFY_ROWS, element === 'float32')
+      const check = compareOutputs(planOutputs(output, model), mine, reference, VERIFY_ROWS)
+      const library = `${model.library} ${String(spec.library_version ?? '')}`.trim()
+      if (check.failure) {
+        throw new RuntimeFailure(`native conversion of ${v.name} differs from ${library} on the verification batch (${check.failure}); serving it with the Python worker`)
+      }
+      ctx.progress(`converted ${model.summary} to the native ${model.evaluator} evaluator; verified against ${library} on ${VERIFY_ROWS} rows, max abs error ${check.maxAbsError === 0 ? 0 : check.maxAbsError.toPrecision(3)}`)
+      return session
+    } finally {
+      extraction.close()
+    }
+  }
+
+  /** Builds the native evaluator for an extracted model. */
+  protected build(m: ExtractedModel): NativeModel {
+    let model: NativeModel
+    if (m.kind === 'xgboost') {
+      model = new XgboostModel(m.json, { wrapper: m.wrapper, estimator: m.estimator, iterationEnd: m.iteration_end, classes: m.classes })
+    } else if (m.kind === 'sklearn_trees') model = new SklearnTreeModel(m)
+    else if (m.kind === 'linear') model = new LinearModel(m)
+    else throw new Unsupported(`extracted model kind '${(m as { kind: string }).kind}' has no native evaluator`)
+    return m.steps && m.steps.length > 0 ? new PreprocessedModel(m.steps, model) : model
+  }
+
+  #session(model: NativeModel, v: LoadableVersion, input: ModelSchema, output: ModelSchema): ConvertedSession {
+    const width = fieldTensorShape(input[0]!.type)!.dims[0]
+    if (width !== model.nFeatures) {
+      throw new InvalidInput(`input field '${input[0]!.name}' has ${width} features per row but ${model.summary} was trained on ${model.nFeatures}`, {
+        field: input[0]!.name, expected: `${model.nFeatures} features`, got: `${width}`,
+      })
+    }
+    const plan = planOutputs(output, model)
+    return new ConvertedSession(model, input, output, plan, `${v.name}:${v.version}`, model instanceof SklearnTreeModel)
+  }
+
+  get #env(): NodeJS.ProcessEnv {
+    return this.#opts.env ?? process.env
+  }
+}
+
+function featureType(schema: ModelSchema | null): TensorElementType | null {
+  if (!schema || schema.length !== 1) return null
+  const shape = fieldTensorShape(schema[0]!.type)
+  if (!shape || shape.dims.length !== 1 || shape.dims[0] === null || !FEATURE_TYPES.has(shape.type)) return null
+  return shape.type
+}
+
+async function readJson(path: string, fileName: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'))
+  } catch (err) {
+    throw new InvalidInput(`${fileName} is not valid JSON: ${errorMessage(err)}`, { field: 'file_name', got: fileName })
+  }
+}
+
+async function head(path: string, n: number): Promise<Buffer> {
+  const fh = await open(path, 'r')
+  try {
+    const buf = Buffer.alloc(n)
+    const { bytesRead } = await fh.read(buf, 0, n, 0)
+    return buf.subarray(0, bytesRead)
+  } finally {
+    await fh.close()
+  }
+}
+
+async function isJsonText(path: string): Promise<boolean> {
+  // UBJSON objects open with '{' too, followed by a length marker rather than a quote.
+  return /^\s*\{\s*["}]/.test((await head(path, 64)).toString('latin1'))
+}
+
+/** Pickle protocol 2+ or a compressed joblib container, as opposed to XGBoost's JSON/UBJ files. */
+async function looksPickled(path: string): Promise<boolean> {
+  const h = await head(path, 6)
+  return h[0] === 0x80 || h[0] === 0x78 || (h[0] === 0x1f && h[1] === 0x8b) || (h[0] === 0x42 && h[1] === 0x5a) || h[0] === 0xfd || (h[0] === 0x5d && h[1] === 0x00)
+}

@@ -1,0 +1,85 @@
+import * as arrow from 'apache-arrow'
+import { InvalidInput, RuntimeFailure } from '../../errors.js'
+import { toArrowSchema } from '../../data/schema.js'
+import type { ModelSchema } from '../../data/schema.js'
+import { columnToTensor } from '../../data/tensor.js'
+import type { InferOptions, Session } from '../runtime.js'
+import type { ClassLabel, NativeModel, OutputRole } from './native-model.js'
+import { outputData, outputValues } from './output-plan.js'
+import type { OutputField } from './output-plan.js'
+
+const FLOAT32_MAX = 3.4028234663852886e38
+
+/** A model converted to a native evaluator: Arrow in, typed-array loops, Arrow out. */
+export class ConvertedSession implements Session {
+  readonly inputSchema: ModelSchema
+  readonly outputSchema: ModelSchema
+  readonly model: NativeModel
+  readonly #outputs: readonly OutputField[]
+  readonly #roles: ReadonlySet<OutputRole>
+  readonly #arrowSchema: arrow.Schema
+  readonly #struct: arrow.Struct
+  readonly #label: string
+  /** sklearn trees cast features to float32 and refuse what does not fit. */
+  readonly #float32Features: boolean
+  #closed = false
+
+  constructor(model: NativeModel, inputSchema: ModelSchema, outputSchema: ModelSchema, outputs: readonly OutputField[], label: string, float32Features: boolean) {
+    this.model = model
+    this.inputSchema = inputSchema
+    this.outputSchema = outputSchema
+    this.#outputs = outputs
+    this.#roles = new Set(outputs.map((o) => o.role))
+    this.#arrowSchema = toArrowSchema(outputSchema)
+    this.#struct = new arrow.Struct(this.#arrowSchema.fields)
+    this.#label = label
+    this.#float32Features = float32Features
+  }
+
+  /** Output field → row-major values for `rows` rows of features. */
+  evaluate(x: Float64Array, rows: number, float32Input: boolean): Map<string, Float64Array | ClassLabel[]> {
+    const out = this.model.run(x, rows, this.#roles, float32Input)
+    return new Map(this.#outputs.map((o) => [o.field.name, outputValues(o, out, this.model)]))
+  }
+
+  async infer(input: arrow.Table, opts?: InferOptions): Promise<arrow.Table> {
+    if (this.#closed) throw new RuntimeFailure(`${this.#label} is closed`)
+    opts?.signal?.throwIfAborted()
+    const rows = input.numRows
+    const name = this.inputSchema[0]!.name
+    const column = input.getChild(name)
+    if (!column) throw new InvalidInput(`the input has no field '${name}'`, { field: name })
+    const tensor = columnToTensor(column, name)
+    const n = this.model.nFeatures
+    if (tensor.dims[1] !== n || tensor.dims.length !== 2) {
+      throw new InvalidInput(`input field '${name}' has rows of shape [${tensor.dims.slice(1).join(', ')}], expected ${n} features`, { field: name, expected: `${n} features` })
+    }
+    const data = tensor.data
+    if (Array.isArray(data) || data instanceof BigInt64Array || data instanceof BigUint64Array) {
+      throw new InvalidInput(`input field '${name}' holds ${tensor.type} values, expected float64 or float32 features`, { field: name, expected: 'float64', got: tensor.type })
+    }
+    const x = data instanceof Float64Array ? data : Float64Array.from(data)
+    if (!this.model.acceptsMissing) this.#checkFinite(x, n, name)
+    const values = this.evaluate(x, rows, tensor.type === 'float32')
+    const children = this.#outputs.map((o) => outputData(o, values.get(o.field.name)!, rows))
+    const struct = arrow.makeData({ type: this.#struct, length: rows, nullCount: 0, children })
+    return new arrow.Table([new arrow.RecordBatch(this.#arrowSchema, struct)])
+  }
+
+  #checkFinite(x: Float64Array, n: number, name: string): void {
+    const limit = this.#float32Features ? FLOAT32_MAX : Infinity
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!
+      if (v === v && v <= limit && v >= -limit) continue
+      const got = Number.isNaN(v) ? 'NaN' : Number.isFinite(v) ? `${v}, beyond float32` : String(v)
+      throw new InvalidInput(
+        `input field '${name}' has ${got} at row ${Math.floor(i / n)} (feature ${i % n}); ${this.model.summary} takes finite values only`,
+        { field: name, row: Math.floor(i / n), expected: 'finite numbers', got },
+      )
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+  }
+}
