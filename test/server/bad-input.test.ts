@@ -89,7 +89,7 @@ describe('bad requests on /v1', () => {
       const form = await uploadForm({ name: 'iris', framework: 'onnx' })
       form.append('file', new Blob(['not an onnx graph']), 'model.onnx')
       return h.app.request('/v1/models', { method: 'POST', body: form })
-    }, 400, 'invalid_input', /could not be loaded as a onnx model/],
+    }, 400, 'invalid_input', /model.onnx is not a valid ONNX model|could not be loaded as a onnx model/],
     ['a field after the file', async () => {
       const form = await uploadForm({ name: 'iris', framework: 'onnx' }, { path: IRIS_ONNX })
       form.append('tag', 'late')

@@ -63,7 +63,10 @@ function parseForm<T>(
   return new Promise<T>((resolve, reject) => {
     let parser: busboy.Busboy
     try {
-      parser = busboy({ headers: { 'content-type': contentType }, limits: { fieldSize: 16 << 20 } })
+      parser = busboy({
+        headers: { 'content-type': contentType },
+        limits: { fieldSize: 16 << 20, fields: 256, files: 64, fileSize: opts.maxUploadBytes },
+      })
     } catch (err) {
       return reject(new InvalidInput(`malformed multipart/form-data header: ${errorMessage(err)}`, { field: 'content-type' }))
     }
@@ -90,6 +93,11 @@ function parseForm<T>(
       fields.set(name, [...(fields.get(name) ?? []), value])
     })
     parser.on('file', (name, stream, info) => {
+      // Errors of the part's stream reach the store through guardedStream; this keeps them from
+      // also surfacing as unhandled once the parser is torn down.
+      stream.on('error', () => {})
+      // busboy still touches the stream after 'limit' returns: fail on the next turn.
+      stream.once('limit', () => setImmediate(() => fail(tooLarge(opts.maxUploadBytes))))
       if (started) {
         stream.resume()
         return fail(new InvalidInput(`form part '${name}' comes after the file part; 'file' must be the last part`, { field: name }))
@@ -125,6 +133,9 @@ function parseForm<T>(
       )
     })
     parser.on('error', fail)
+    for (const what of ['fieldsLimit', 'filesLimit'] as const) {
+      parser.on(what, () => fail(new InvalidInput(`the upload form has too many ${what === 'fieldsLimit' ? 'fields' : 'files'}`, { field: 'body' })))
+    }
     parser.on('close', () => {
       if (!started) return fail(new InvalidInput(`the upload form has no file part 'file'; send the model file as 'file', after the fields`, { field: 'file' }))
       settleForm()

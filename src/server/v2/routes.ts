@@ -63,10 +63,11 @@ export function v2Routes(deps: ServerDeps): Hono<AppEnv> {
   const infer = async (c: Context<AppEnv>) => {
     const ref = refOf(c)
     const scope = scopeOf(c, ref)
+    // The model first: an unknown model or version is 404 whatever the body holds.
+    const v = await cache.ready(ref, scope)
     const body = await readBody(c.req.raw, limits.maxBodyBytes)
     const { json, tail } = splitBody(body, c.req.header(HEADER_LENGTH))
     const req = parseInferenceRequest(parseJson(json, 'the inference request'))
-    const v = await cache.ready(ref, scope)
     const table = requestToTable(req, v.input_schema ?? [], binaryInputs(req, tail))
     const result = await inferPinned(v, table, scope.workspace, cache)
     const { outputs, binary } = tableToOutputs(result, req)
