@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
@@ -63,5 +64,22 @@ describe('FsArtifactStore layout', () => {
     const { sha256 } = await one.put((async function* () { yield Buffer.from('shared') })())
     assert.equal(await two.has(sha256), true)
     assert.equal((await two.put((async function* () { yield Buffer.from('shared') })())).sha256, sha256)
+  })
+})
+
+describe('FsArtifactStore clean-up', () => {
+  it('removes temporary files of writers that died, and keeps those of live ones', async () => {
+    const home = await tempDir()
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!
+    const root = join(home, 'artifacts')
+    await mkdir(join(root, 'tmp'), { recursive: true })
+    await mkdir(join(root, 'extracted', `.tmp-${dead}-00ff`), { recursive: true })
+    await writeFile(join(root, 'extracted', `.tmp-${dead}-00ff`, 'half.py'), 'x')
+    await writeFile(join(root, 'tmp', `put-${dead}-abcd`), 'half an upload')
+    await writeFile(join(root, 'tmp', `put-${process.pid}-beef`), 'an upload in flight')
+    const store = new FsArtifactStore(root)
+    await store.put(Readable.from([Buffer.from('trigger')]))
+    assert.deepEqual(await readdir(join(root, 'tmp')), [`put-${process.pid}-beef`])
+    assert.deepEqual(await readdir(join(root, 'extracted')), [])
   })
 })

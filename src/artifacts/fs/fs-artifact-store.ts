@@ -7,6 +7,7 @@ import type { ArtifactStore, BlobRef, PutOptions } from '../artifact-store.js'
 import { writeHashed, type BlobSource } from '../hashing-writer.js'
 import { safeUnzip, type UnzipLimits } from '../safe-unzip.js'
 import { assertSha256, hashFile } from '../sha256.js'
+import { sweepDeadTemp } from './sweep-temp.js'
 
 /** Blob paths whose digest this process has already checked, with the check in flight or done. */
 const VERIFIED = new Map<string, Promise<void>>()
@@ -25,6 +26,7 @@ export class FsArtifactStore implements ArtifactStore {
   readonly root: string
   readonly #unzipLimits: UnzipLimits
   readonly #extracting = new Map<string, Promise<string>>()
+  #swept: Promise<unknown> | null = null
 
   constructor(root: string, opts: FsArtifactStoreOptions = {}) {
     this.root = root
@@ -43,6 +45,7 @@ export class FsArtifactStore implements ArtifactStore {
     if (opts.expectedSha256 !== undefined) assertSha256(opts.expectedSha256, 'expectedSha256')
     const tmpDir = join(this.root, 'tmp')
     await mkdir(tmpDir, { recursive: true })
+    await this.sweep()
     const tmp = join(tmpDir, `put-${process.pid}-${randomBytes(8).toString('hex')}`)
     const ref = await writeHashed(body, tmp, opts)
     const final = this.blobPath(ref.sha256)
@@ -111,10 +114,17 @@ export class FsArtifactStore implements ArtifactStore {
     })
   }
 
+  /** Once per store: removes what writers that crashed left in `tmp/` and `extracted/`. */
+  sweep(): Promise<unknown> {
+    this.#swept ??= sweepDeadTemp([join(this.root, 'tmp'), join(this.root, 'extracted')]).catch(() => [])
+    return this.#swept
+  }
+
   async #extract(sha: string): Promise<string> {
     const final = join(this.root, 'extracted', sha)
     if (await exists(final)) return final
     const zipPath = await this.localPath(sha)
+    await this.sweep()
     const tmp = join(this.root, 'extracted', `.tmp-${process.pid}-${randomBytes(8).toString('hex')}`)
     await safeUnzip(zipPath, tmp, this.#unzipLimits)
     try {
