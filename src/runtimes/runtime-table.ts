@@ -7,8 +7,8 @@ import type { Runtime } from './runtime.js'
  */
 export const RUNTIME_TABLE: Readonly<Record<string, readonly string[]>> = {
   onnx: ['onnx'],
-  sklearn: ['python'],
-  xgboost: ['python'],
+  sklearn: ['converted', 'python'],
+  xgboost: ['converted', 'python'],
   pytorch: ['python'],
   python: ['python'],
   custom: ['python'],
@@ -18,6 +18,7 @@ export const RUNTIME_TABLE: Readonly<Record<string, readonly string[]>> = {
 const FACTORIES: Readonly<Record<string, () => Promise<Runtime>>> = {
   onnx: async () => new (await import('./onnx/onnx-runtime.js')).OnnxRuntime(),
   python: async () => new (await import('./python/python-runtime.js')).PythonRuntime(),
+  converted: async () => new (await import('./convert/converted-runtime.js')).ConvertedRuntime(),
 }
 
 export function runtimeNamesFor(framework: Framework): readonly string[] {
