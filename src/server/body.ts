@@ -23,6 +23,9 @@ export function tooLarge(limit: number, got?: number): TooLarge {
 export async function readBody(req: Request, limit: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get('content-length') ?? Number.NaN)
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit, declared)
+  // With a declared length the HTTP parser already bounds the body, and arrayBuffer() lets the
+  // Node adapter read the socket directly instead of through a web stream (much cheaper).
+  if (Number.isFinite(declared)) return new Uint8Array(await req.arrayBuffer())
   if (!req.body) return new Uint8Array(0)
   const chunks: Uint8Array[] = []
   let total = 0
