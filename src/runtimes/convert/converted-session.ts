@@ -3,12 +3,28 @@ import { InvalidInput, RuntimeFailure } from '../../errors.js'
 import { toArrowSchema } from '../../data/schema.js'
 import type { ModelSchema } from '../../data/schema.js'
 import { columnToTensor } from '../../data/tensor.js'
+import type { NumericTensorData } from '../../data/tensor.js'
 import type { InferOptions, Session } from '../runtime.js'
 import type { ClassLabel, NativeModel, OutputRole } from './native-model.js'
 import { outputData, outputValues } from './output-plan.js'
 import type { OutputField } from './output-plan.js'
 
 const FLOAT32_MAX = 3.4028234663852886e38
+
+/**
+ * The float values of a one-chunk, null-free, unsliced fixed-size list column of `n` per row
+ * (the common case, read without the general tensor walk); null otherwise.
+ */
+function featureValues(column: arrow.Vector, rows: number, n: number): Float64Array | Float32Array | null {
+  if (column.data.length !== 1) return null
+  const list = column.data[0]!
+  const child = list.children[0]
+  if (list.type.typeId !== arrow.Type.FixedSizeList || (list.type as arrow.FixedSizeList).listSize !== n || !child) return null
+  if (list.offset !== 0 || child.offset !== 0 || list.nullCount !== 0 || child.nullCount !== 0) return null
+  const values: unknown = child.values
+  if (!(values instanceof Float64Array) && !(values instanceof Float32Array)) return null
+  return values.length === rows * n ? values : values.subarray(0, rows * n)
+}
 
 /** A model converted to a native evaluator: Arrow in, typed-array loops, Arrow out. */
 export class ConvertedSession implements Session {
@@ -49,8 +65,18 @@ export class ConvertedSession implements Session {
     const name = this.inputSchema[0]!.name
     const column = input.getChild(name)
     if (!column) throw new InvalidInput(`the input has no field '${name}'`, { field: name })
-    const tensor = columnToTensor(column, name)
     const n = this.model.nFeatures
+    const data = featureValues(column, rows, n) ?? this.#tensorValues(column, name, n)
+    const x = data instanceof Float64Array ? data : new Float64Array(data)
+    if (!this.model.acceptsMissing) this.#checkFinite(x, n, name)
+    const values = this.evaluate(x, rows, data instanceof Float32Array)
+    const children = this.#outputs.map((o) => outputData(o, values.get(o.field.name)!, rows))
+    const struct = new arrow.Data(this.#struct, 0, rows, 0, undefined, children)
+    return new arrow.Table([new arrow.RecordBatch(this.#arrowSchema, struct)])
+  }
+
+  #tensorValues(column: arrow.Vector, name: string, n: number): Exclude<NumericTensorData, BigInt64Array | BigUint64Array> {
+    const tensor = columnToTensor(column, name)
     if (tensor.dims[1] !== n || tensor.dims.length !== 2) {
       throw new InvalidInput(`input field '${name}' has rows of shape [${tensor.dims.slice(1).join(', ')}], expected ${n} features`, { field: name, expected: `${n} features` })
     }
@@ -58,12 +84,7 @@ export class ConvertedSession implements Session {
     if (Array.isArray(data) || data instanceof BigInt64Array || data instanceof BigUint64Array) {
       throw new InvalidInput(`input field '${name}' holds ${tensor.type} values, expected float64 or float32 features`, { field: name, expected: 'float64', got: tensor.type })
     }
-    const x = data instanceof Float64Array ? data : Float64Array.from(data)
-    if (!this.model.acceptsMissing) this.#checkFinite(x, n, name)
-    const values = this.evaluate(x, rows, tensor.type === 'float32')
-    const children = this.#outputs.map((o) => outputData(o, values.get(o.field.name)!, rows))
-    const struct = arrow.makeData({ type: this.#struct, length: rows, nullCount: 0, children })
-    return new arrow.Table([new arrow.RecordBatch(this.#arrowSchema, struct)])
+    return data
   }
 
   #checkFinite(x: Float64Array, n: number, name: string): void {

@@ -115,7 +115,7 @@ export class LinearModel implements NativeModel {
       }
       return out
     }
-    const out = Float64Array.from(s)
+    const out = new Float64Array(s)
     for (let r = 0; r < rows; r++) {
       if (this.#spec.proba === 'softmax') softmaxInPlace(out, r * k, k)
       else {

@@ -1,4 +1,4 @@
-import type * as arrow from 'apache-arrow'
+import * as arrow from 'apache-arrow'
 import { Unsupported } from '../../errors.js'
 import { isListType, toArrowType, typeLabel } from '../../data/schema.js'
 import type { FieldType, ModelSchema, SchemaField } from '../../data/schema.js'
@@ -71,13 +71,31 @@ export function outputValues(o: OutputField, out: NativeOutputs, model: NativeMo
   if (out.values) return out.values
   const idx = out.classIndex!
   const classes = model.classes
-  if (!classes) return Float64Array.from(idx)
-  if (classes.every((c) => typeof c === 'number')) return Float64Array.from(idx, (i) => classes[i] as number)
+  if (!classes) return new Float64Array(idx)
+  if (classes.every((c) => typeof c === 'number')) {
+    const out = new Float64Array(idx.length)
+    for (let i = 0; i < idx.length; i++) out[i] = classes[idx[i]!] as number
+    return out
+  }
   return Array.from(idx, (i) => classes[i]!)
 }
 
 /** One Arrow column of the field's schema type. */
 export function outputData(o: OutputField, values: Float64Array | ClassLabel[], rows: number): arrow.Data {
+  const t = o.arrowType
+  // Float64 scalars and fixed-size lists (most outputs) are wrapped directly, skipping the generic path.
+  if (values instanceof Float64Array && o.element === 'float64') {
+    if (t.typeId === arrow.Type.Float) return new arrow.Data(t, 0, rows, 0, [undefined, values])
+    if (t.typeId === arrow.Type.FixedSizeList) {
+      const child = new arrow.Data(t.children[0]!.type, 0, values.length, 0, [undefined, values])
+      return new arrow.Data(t, 0, rows, 0, undefined, [child])
+    }
+  }
+  if (values instanceof Float64Array && o.element === 'int64' && t.typeId === arrow.Type.Int) {
+    const ints = new BigInt64Array(rows)
+    for (let i = 0; i < rows; i++) ints[i] = BigInt(values[i]!)
+    return new arrow.Data(t, 0, rows, 0, [undefined, ints])
+  }
   let data: NumericTensorData | string[]
   if (o.element === 'string') data = values as string[]
   else if (o.element === 'float64' && values instanceof Float64Array) data = values

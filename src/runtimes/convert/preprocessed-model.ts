@@ -81,7 +81,7 @@ export class PreprocessedModel implements NativeModel {
   /** The features before the steps that give `u` after them (used to build verification rows). */
   invert(u: Float64Array, rows: number): Float64Array {
     const n = this.nFeatures
-    const out = Float64Array.from(u)
+    const out = new Float64Array(u)
     for (let i = this.steps.length - 1; i >= 0; i--) {
       const s = this.steps[i]!
       for (let r = 0; r < rows; r++) {

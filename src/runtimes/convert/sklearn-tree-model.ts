@@ -72,7 +72,7 @@ export class SklearnTreeModel implements NativeModel {
   }
 
   run(x: Float64Array, rows: number, roles: ReadonlySet<OutputRole>): NativeOutputs {
-    const x32 = Float32Array.from(x)
+    const x32 = new Float32Array(x)
     const s = this.#spec
     if (s.ensemble === 'boosting') return this.#boosting(x32, rows, roles)
     const width = this.#trees.width
@@ -80,10 +80,12 @@ export class SklearnTreeModel implements NativeModel {
       const leaves = sklearnLeaves(this.#trees, x32, rows, this.nFeatures)
       const out: NativeOutputs = {}
       if (!s.classifier) {
-        out.values = Float64Array.from(leaves, (n) => this.#trees.leaf[n]!)
+        out.values = new Float64Array(rows)
+        for (let r = 0; r < rows; r++) out.values[r] = this.#trees.leaf[leaves[r]!]!
         return out
       }
-      out.classIndex = Int32Array.from(leaves, (n) => this.#leafClass![n]!)
+      out.classIndex = new Int32Array(rows)
+      for (let r = 0; r < rows; r++) out.classIndex[r] = this.#leafClass![leaves[r]!]!
       out.probabilities = new Float64Array(rows * width)
       for (let r = 0; r < rows; r++) out.probabilities.set(this.#trees.leaf.subarray(leaves[r]! * width, (leaves[r]! + 1) * width), r * width)
       return out

@@ -1,6 +1,8 @@
 /**
- * Decision trees flattened into typed arrays, and the tight row × tree loops that walk them.
- * Node `i` of the forest is a leaf when `feature[i] < 0`; its value(s) are `leaf[i * width ..]`.
+ * Decision trees flattened into typed arrays, and the loops that walk them. Each tree is laid out
+ * breadth first with the two children of a node side by side (`right = left + 1`), and a leaf
+ * points at itself with a NaN threshold, so a walk is a fixed number of branch-free steps
+ * `n = left[n] + goesRight` (the tree's depth) whatever the leaf depth: no mispredicted branches.
  */
 
 /** One tree as the libraries store it: parallel arrays indexed by node, children -1 at leaves. */
@@ -19,73 +21,101 @@ export interface TreeArrays {
   readonly nodes: number
   readonly width: number
   readonly roots: Int32Array
+  /** Levels below the root of each tree's deepest leaf. */
+  readonly depth: Int32Array
+  /** Feature a node splits on (0 at leaves, which never look at it). */
   readonly feature: Int32Array
+  /** Split value; NaN at leaves, so no comparison sends a walk onward from there. */
   readonly threshold: Float64Array
+  /** First of the two adjacent children; the node itself at leaves. */
   readonly left: Int32Array
-  readonly right: Int32Array
-  readonly defaultLeft: Uint8Array
+  readonly isLeaf: Uint8Array
+  /** 1 where a missing value (NaN) goes right (xgboost's default direction). */
+  readonly nanRight: Uint8Array
   readonly leaf: Float64Array
   /** Output column each tree adds to (0 when there is one). */
   readonly group: Int32Array
 }
 
 /**
- * Flattens `trees` into one set of arrays with absolute child indices. `round` is applied to
- * thresholds and leaf values (Math.fround for xgboost's float32 trees).
+ * Flattens `trees` into one set of arrays. `round` is applied to thresholds and leaf values
+ * (Math.fround for xgboost's float32 trees). Nodes unreachable from a root are dropped; a node
+ * reached twice (a malformed tree) is refused.
  */
 export function flattenTrees(
   trees: readonly TreeNodes[], width: number, groups: ArrayLike<number> | null, round: (v: number) => number = (v) => v,
 ): TreeArrays {
-  const nodes = trees.reduce((n, t) => n + t.feature.length, 0)
+  const orders = trees.map(breadthFirst)
+  const nodes = orders.reduce((n, o) => n + o.order.length, 0)
   const a = {
     trees: trees.length, nodes, width,
-    roots: new Int32Array(trees.length), feature: new Int32Array(nodes), threshold: new Float64Array(nodes),
-    left: new Int32Array(nodes), right: new Int32Array(nodes), defaultLeft: new Uint8Array(nodes),
+    roots: new Int32Array(trees.length), depth: new Int32Array(trees.length), feature: new Int32Array(nodes),
+    threshold: new Float64Array(nodes), left: new Int32Array(nodes), isLeaf: new Uint8Array(nodes), nanRight: new Uint8Array(nodes),
     leaf: new Float64Array(nodes * width), group: new Int32Array(trees.length),
   }
   let base = 0
   for (const [k, t] of trees.entries()) {
-    const n = t.feature.length
-    if (t.threshold.length !== n || t.left.length !== n || t.right.length !== n || t.value.length !== n * width) {
-      throw new Error(`tree ${k} has arrays of different lengths`)
-    }
+    const { order, position, depth } = orders[k]!
+    if (t.threshold.length !== t.feature.length || t.value.length !== t.feature.length * width) throw new Error(`tree ${k} has arrays of different lengths`)
     a.roots[k] = base
+    a.depth[k] = depth
     a.group[k] = groups ? groups[k]! : 0
-    for (let i = 0; i < n; i++) {
+    for (const [j, i] of order.entries()) {
+      const at = base + j
       const l = t.left[i]!
-      const r = t.right[i]!
-      const leaf = l < 0
-      if (!leaf && (l >= n || r < 0 || r >= n)) throw new Error(`tree ${k} node ${i} has children ${l}, ${r} outside the tree`)
-      a.feature[base + i] = leaf ? -1 : t.feature[i]!
-      a.threshold[base + i] = leaf ? 0 : round(t.threshold[i]!)
-      a.left[base + i] = leaf ? -1 : base + l
-      a.right[base + i] = leaf ? -1 : base + r
-      a.defaultLeft[base + i] = t.defaultLeft && t.defaultLeft[i] ? 1 : 0
-      for (let c = 0; c < width; c++) a.leaf[(base + i) * width + c] = leaf ? round(t.value[i * width + c]!) : 0
+      if (l < 0) {
+        a.left[at] = at
+        a.isLeaf[at] = 1
+        a.threshold[at] = NaN
+        for (let c = 0; c < width; c++) a.leaf[at * width + c] = round(t.value[i * width + c]!)
+      } else {
+        a.left[at] = base + position[l]!
+        a.feature[at] = t.feature[i]!
+        a.threshold[at] = round(t.threshold[i]!)
+        a.nanRight[at] = t.defaultLeft && t.defaultLeft[i] ? 0 : 1
+      }
     }
-    checkAcyclic(t, k)
-    base += n
+    base += order.length
   }
   return a
 }
 
-// Every node reachable from the root is reached once, so a walk always ends at a leaf.
-function checkAcyclic(t: TreeNodes, k: number): void {
-  const seen = new Uint8Array(t.feature.length)
-  const stack = [0]
-  while (stack.length > 0) {
-    const i = stack.pop()!
-    if (seen[i]) throw new Error(`tree ${k} reaches node ${i} twice`)
-    seen[i] = 1
-    if (t.left[i]! >= 0) stack.push(t.left[i]!, t.right[i]!)
+/** Breadth-first order with children adjacent: `order[j]` is the source node at position j. */
+function breadthFirst(t: TreeNodes, k: number): { order: number[]; position: Int32Array; depth: number } {
+  const n = t.feature.length
+  const position = new Int32Array(n).fill(-1)
+  const level = new Int32Array(n)
+  const order = [0]
+  position[0] = 0
+  let depth = 0
+  for (let j = 0; j < order.length; j++) {
+    const i = order[j]!
+    const l = t.left[i]!
+    if (l < 0) continue
+    const r = t.right[i]!
+    if (l >= n || r < 0 || r >= n) throw new Error(`tree ${k} node ${i} has children ${l}, ${r} outside the tree`)
+    if (position[l] !== -1 || position[r] !== -1 || l === r) throw new Error(`tree ${k} reaches node ${position[l] !== -1 ? l : r} twice`)
+    position[l] = order.length
+    position[r] = order.length + 1
+    order.push(l, r)
+    level[l] = level[r] = level[i]! + 1
+    depth = Math.max(depth, level[i]! + 1)
   }
+  return { order, position, depth }
 }
 
 /** Largest feature index any split reads, or -1. */
 export function maxFeature(t: TreeArrays): number {
   let m = -1
-  for (let i = 0; i < t.nodes; i++) if (t.feature[i]! > m) m = t.feature[i]!
+  for (let i = 0; i < t.nodes; i++) if (!t.isLeaf[i] && t.feature[i]! > m) m = t.feature[i]!
   return m
+}
+
+/** The distinct split thresholds of each feature, sorted (used to place verification rows). */
+export function thresholdsByFeature(t: TreeArrays, nFeatures: number): number[][] {
+  const sets = Array.from({ length: nFeatures }, () => new Set<number>())
+  for (let i = 0; i < t.nodes; i++) if (!t.isLeaf[i]) sets[t.feature[i]!]!.add(t.threshold[i]!)
+  return sets.map((s) => [...s].sort((a, b) => a - b))
 }
 
 /**
@@ -94,17 +124,16 @@ export function maxFeature(t: TreeArrays): number {
  * `out` holds `rows × groups` margins, initialised with the base margin by the caller.
  */
 export function xgboostMargins(t: TreeArrays, treeEnd: number, x: Float32Array, rows: number, nFeatures: number, out: Float32Array, groups: number): void {
-  const { roots, feature, threshold, left, right, defaultLeft, leaf, group } = t
+  const { roots, depth, feature, threshold, left, nanRight, leaf, group } = t
   for (let r = 0; r < rows; r++) {
     const xo = r * nFeatures
     const oo = r * groups
     for (let k = 0; k < treeEnd; k++) {
       let n = roots[k]!
-      let f = feature[n]!
-      while (f >= 0) {
-        const v = x[xo + f]!
-        n = v !== v ? (defaultLeft[n] ? left[n]! : right[n]!) : v < threshold[n]! ? left[n]! : right[n]!
-        f = feature[n]!
+      for (let d = depth[k]!; d > 0; d--) {
+        const v = x[xo + feature[n]!]!
+        // Right when x >= threshold, or when x is NaN and the default is right; leaves stay put.
+        n = left[n]! + (+(v >= threshold[n]!) | (nanRight[n]! & +(v !== v)))
       }
       // A Float32Array store rounds the double sum to float32, exactly as XGBoost's float += does.
       out[oo + group[k]!]! += leaf[n]!
@@ -112,22 +141,18 @@ export function xgboostMargins(t: TreeArrays, treeEnd: number, x: Float32Array, 
   }
 }
 
-/** Leaf index reached by each row in each tree (sklearn: float32 `x <= threshold` goes left). */
+/** The leaf row `xo / nFeatures` reaches in tree `k` (sklearn: float32 `x <= threshold` goes left). */
 function sklearnLeaf(t: TreeArrays, k: number, x: Float32Array, xo: number): number {
-  const { feature, threshold, left, right } = t
+  const { feature, threshold, left } = t
   let n = t.roots[k]!
-  let f = feature[n]!
-  while (f >= 0) {
-    n = x[xo + f]! <= threshold[n]! ? left[n]! : right[n]!
-    f = feature[n]!
-  }
+  for (let d = t.depth[k]!; d > 0; d--) n = left[n]! + +(x[xo + feature[n]!]! > threshold[n]!)
   return n
 }
 
 /**
  * sklearn's tree ensembles: `out[row, group(k) or c] += scale * leaf` over trees in order, in
- * float64 (`scale` is the learning rate for gradient boosting; 1 for forests, whose leaves are
- * vectors of `width` values). `out` is initialised by the caller.
+ * float64 (`scale` is the learning rate for gradient boosting; null for forests, whose leaves are
+ * vectors of `width` values added as they are). `out` is initialised by the caller.
  */
 export function sklearnSums(t: TreeArrays, x: Float32Array, rows: number, nFeatures: number, out: Float64Array, outWidth: number, scale: number | null): void {
   const { leaf, width, group, trees } = t
@@ -142,16 +167,9 @@ export function sklearnSums(t: TreeArrays, x: Float32Array, rows: number, nFeatu
   }
 }
 
-/** The leaf each row reaches in a single tree. */
+/** The leaf each row reaches in the first tree. */
 export function sklearnLeaves(t: TreeArrays, x: Float32Array, rows: number, nFeatures: number): Int32Array {
   const out = new Int32Array(rows)
   for (let r = 0; r < rows; r++) out[r] = sklearnLeaf(t, 0, x, r * nFeatures)
   return out
-}
-
-/** The distinct split thresholds of each feature, sorted (used to place verification rows). */
-export function thresholdsByFeature(t: TreeArrays, nFeatures: number): number[][] {
-  const sets = Array.from({ length: nFeatures }, () => new Set<number>())
-  for (let i = 0; i < t.nodes; i++) if (t.feature[i]! >= 0) sets[t.feature[i]!]!.add(t.threshold[i]!)
-  return sets.map((s) => [...s].sort((a, b) => a - b))
 }

@@ -106,7 +106,7 @@ export class XgboostModel implements NativeModel {
 
   /** The float32 margins, `rows × groups`. */
   margins(x: Float64Array, rows: number): Float32Array {
-    const x32 = Float32Array.from(x)
+    const x32 = new Float32Array(x)
     const out = new Float32Array(rows * this.#groups).fill(this.#base)
     xgboostMargins(this.#trees, this.#treeEnd, x32, rows, this.nFeatures, out, this.#groups)
     return out
@@ -116,11 +116,11 @@ export class XgboostModel implements NativeModel {
     const g = this.#groups
     const margin = this.margins(x, rows)
     const out: NativeOutputs = {}
-    if (roles.has('scores')) out.scores = Float64Array.from(margin)
+    if (roles.has('scores')) out.scores = new Float64Array(margin)
     if (!roles.has('predictions') && !roles.has('probabilities')) return out
     const p = this.#predict(margin, rows)
     if (this.classes === undefined) {
-      out.values = Float64Array.from(p)
+      out.values = new Float64Array(p)
       return out
     }
     if (roles.has('probabilities')) {
@@ -131,7 +131,7 @@ export class XgboostModel implements NativeModel {
           probs[2 * r + 1] = p[r]!
         }
         out.probabilities = probs
-      } else out.probabilities = Float64Array.from(p)
+      } else out.probabilities = new Float64Array(p)
     }
     if (roles.has('predictions')) {
       const idx = new Int32Array(rows)
