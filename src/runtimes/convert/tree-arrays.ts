@@ -143,9 +143,10 @@ export function xgboostMargins(t: TreeArrays, treeEnd: number, x: Float32Array, 
 
 /** The leaf row `xo / nFeatures` reaches in tree `k` (sklearn: float32 `x <= threshold` goes left). */
 function sklearnLeaf(t: TreeArrays, k: number, x: Float32Array, xo: number): number {
-  const { feature, threshold, left } = t
+  const { feature, threshold, left, isLeaf } = t
   let n = t.roots[k]!
-  for (let d = t.depth[k]!; d > 0; d--) n = left[n]! + +(x[xo + feature[n]!]! > threshold[n]!)
+  // sklearn trees are unbalanced (leaves at any depth), so stop at the leaf rather than walk the full depth.
+  while (isLeaf[n] === 0) n = left[n]! + +(x[xo + feature[n]!]! > threshold[n]!)
   return n
 }
 
