@@ -186,8 +186,12 @@ export class SqlMetadataStore implements MetadataStore {
   async deleteVersion(id: number): Promise<void> {
     if (!Number.isSafeInteger(id) || id < 1) return
     await this.#transaction(async (tx) => {
-      const rows = await tx.query<{ model_id: string }>('DELETE FROM versions WHERE id = $1 RETURNING model_id', [id])
-      if (rows[0]) await touchModel(tx, rows[0].model_id)
+      const rows = await tx.query<{ model_id: string; seq: number }>('DELETE FROM versions WHERE id = $1 RETURNING model_id, seq', [id])
+      if (!rows[0]) return
+      // Taking back the newest version (a failed upload) hands its seq to the next upload, so the
+      // model reads exactly as before; an older seq is never reused.
+      await tx.query('UPDATE models SET last_seq = last_seq - 1 WHERE id = $1 AND last_seq = $2', [rows[0].model_id, rows[0].seq])
+      await touchModel(tx, rows[0].model_id)
     })
   }
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { describe, it } from 'node:test'
+import { after, before, describe, it } from 'node:test'
 import { assertClose } from '../helpers/compare.js'
 import { runCli, tempHome } from '../helpers/cli.js'
 import { modelCases } from '../helpers/fixtures.js'
@@ -13,14 +13,18 @@ import { modelCases } from '../helpers/fixtures.js'
 const PYTHON_FRAMEWORKS = new Set(['sklearn', 'xgboost', 'pytorch', 'python', 'custom'])
 
 describe('shared model fixtures through bin/quiver', () => {
+  // One home for every case: creating a PGlite database costs seconds, models have distinct names.
+  let home: string
+  before(async (t) => {
+    home = await tempHome({ after: (fn) => after(fn) })
+  })
   for (const c of modelCases()) {
     it(`${c.name} (${c.framework}) matches its reference output`, async (t) => {
-      const home = await tempHome(t)
       const args = ['--json', 'upload', c.name, join(c.dir, c.artifact), '--framework', c.framework]
       if (c.framework !== 'onnx') {
-        await writeFile(join(home, 'in.json'), JSON.stringify(c.input_schema))
-        await writeFile(join(home, 'out.json'), JSON.stringify(c.output_schema))
-        args.push('--input-schema', join(home, 'in.json'), '--output-schema', join(home, 'out.json'))
+        await writeFile(join(home, `${c.name}.in.json`), JSON.stringify(c.input_schema))
+        await writeFile(join(home, `${c.name}.out.json`), JSON.stringify(c.output_schema))
+        args.push('--input-schema', join(home, `${c.name}.in.json`), '--output-schema', join(home, `${c.name}.out.json`))
       }
       const up = await runCli(args, { home })
       if (up.code !== 0 && PYTHON_FRAMEWORKS.has(c.framework) && /not importable|no python|python3/i.test(up.stderr) && !process.env.CI) {

@@ -231,10 +231,11 @@ export function metadataStoreSuite(name: string, open: () => Promise<MetadataSto
       assert.equal((await store.getVersionById(v.id))!.sha256, v.sha256)
     })
 
-    it('deletes a version with its tags and never reuses its seq', async () => {
+    it('deletes a version with its tags; only the newest seq is handed back', async () => {
       const model = uniqueName()
       const v1 = await create({ name: model })
       const v2 = await create({ name: model })
+      await create({ name: model })
       await store.setTag(v2.id, 'prod')
       await store.deleteVersion(v2.id)
       assert.equal(await store.getVersionById(v2.id), null)
@@ -243,7 +244,10 @@ export function metadataStoreSuite(name: string, open: () => Promise<MetadataSto
       assert.deepEqual((await store.listModels('default')).find((m) => m.name === model)?.tags, [])
       await store.deleteVersion(v2.id)
       await store.deleteVersion(2 ** 31 + 11)
-      assert.equal((await create({ name: model })).seq, 3)
+      const v4 = await create({ name: model })
+      assert.equal(v4.seq, 4, 'an older deleted seq is never reused')
+      await store.deleteVersion(v4.id)
+      assert.equal((await create({ name: model })).seq, 4, 'a failed newest upload leaves the model as it was')
       assert.equal((await store.getVersionById(v1.id))?.seq, 1)
     })
 
