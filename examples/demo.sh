@@ -12,5 +12,5 @@ q upload iris examples/iris-onnx/model.onnx --framework onnx --tag production
 q versions iris
 q tag iris#1 baseline
 q show iris@production
-q infer iris@production --input examples/iris-onnx/input.json --output-format records
+q infer iris@production --input examples/iris-onnx/input.json --output-format table
 q models

@@ -4,8 +4,11 @@ import { Command, Option } from 'commander'
 import { readInputFile } from '../../data/input-file.js'
 import { writeTable, type OutputFormat } from '../../data/table-output.js'
 import { withApi } from '../context.js'
+import { resultAsText } from '../result-text.js'
 
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['records', 'columns', 'arrow', 'parquet', 'csv']
+/** SPEC's formats, plus `table`: aligned text for people. */
+export const OUTPUT_FORMATS = ['records', 'columns', 'arrow', 'parquet', 'csv', 'table'] as const
+type CliOutputFormat = (typeof OUTPUT_FORMATS)[number]
 
 const FORMAT_BY_EXTENSION: Record<string, OutputFormat> = {
   '.json': 'records', '.arrow': 'arrow', '.arrows': 'arrow', '.ipc': 'arrow', '.parquet': 'parquet', '.csv': 'csv',
@@ -17,12 +20,18 @@ export function inferCommand(): Command {
     .argument('<ref>', 'model reference')
     .requiredOption('--input <file>', 'input table')
     .option('--output <file>', 'write the result here instead of stdout')
-    .addOption(new Option('--output-format <format>', 'result format (default: by --output extension, else records)').choices(OUTPUT_FORMATS))
+    .addOption(new Option('--output-format <format>', 'result format (default: by --output extension, else records)').choices([...OUTPUT_FORMATS]))
     .action(async (ref: string, o, cmd: Command) => {
       const input = await readInputFile(o.input)
       const result = await withApi(cmd, (api, g) => api.infer(ref, input, { workspace: g.workspace }))
-      const format: OutputFormat = o.outputFormat ?? (o.output ? FORMAT_BY_EXTENSION[extname(o.output).toLowerCase()] : undefined) ?? 'records'
-      const bytes = await writeTable(result, format)
+      const format: CliOutputFormat = o.outputFormat ?? (o.output ? FORMAT_BY_EXTENSION[extname(o.output).toLowerCase()] : undefined) ?? 'records'
+      let bytes: Uint8Array
+      if (format === 'table') bytes = Buffer.from(resultAsText(result))
+      else {
+        bytes = await writeTable(result, format)
+        // JSON on a terminal or pipe ends with a newline, as text output should.
+        if (!o.output && (format === 'records' || format === 'columns')) bytes = Buffer.concat([bytes, Buffer.from('\n')])
+      }
       if (o.output) await writeFile(o.output, bytes)
       else await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (err) => (err ? reject(err) : resolve())))
     })
