@@ -8,12 +8,27 @@ import type { TensorData, TensorView } from '../../data/tensor.js'
 import type { InferOptions, Session } from '../runtime.js'
 import { describe } from './onnx-signature.js'
 import type { OnnxSignature, TensorBinding } from './onnx-signature.js'
+import type { OnnxThreadPool, WireTensor } from './onnx-thread-pool.js'
 
 type TensorClass = new (type: Tensor.Type, data: TensorData, dims: readonly number[]) => Tensor
 
+/** Where runs go: runs of at least `minElements` input values go to `pool`, smaller ones stay. */
+export interface ThreadPlan {
+  pool: OnnxThreadPool
+  minElements: number
+}
+
+/** What one run returns per output: onnxruntime's tensor, or its copy back from a thread. */
+interface RunOutput {
+  readonly data: unknown
+  readonly dims: readonly number[]
+}
+
 /**
  * One loaded ONNX model: one onnxruntime session, fed with typed-array views over the input
- * table's Arrow buffers; outputs become Arrow columns over onnxruntime's result arrays.
+ * table's Arrow buffers; outputs become Arrow columns over onnxruntime's result arrays. Small runs
+ * execute on the calling thread, where a hop would cost more than the run; large ones in the
+ * model's worker threads, so that they never hold up the event loop.
  */
 export class OnnxSession implements Session {
   readonly inputSchema: ModelSchema
@@ -25,10 +40,17 @@ export class OnnxSession implements Session {
   #arrowSchema: arrow.Schema
   #structType: arrow.Struct
   #fetches: string[]
+  #threads: ThreadPlan | null
+  #onClose: (() => void) | undefined
   #closed = false
 
-  constructor(ort: InferenceSession, tensorClass: TensorClass, signature: OnnxSignature, model: string) {
+  constructor(
+    ort: InferenceSession, tensorClass: TensorClass, signature: OnnxSignature, model: string,
+    threads: ThreadPlan | null = null, onClose?: () => void,
+  ) {
     this.#ort = ort
+    this.#threads = threads
+    this.#onClose = onClose
     this.#Tensor = tensorClass
     this.#signature = signature
     this.#model = model
@@ -42,6 +64,11 @@ export class OnnxSession implements Session {
   /** Rows per onnxruntime run when the graph fixes its batch axis, else null. */
   get fixedBatch(): number | null {
     return this.#signature.fixedBatch
+  }
+
+  /** Worker threads this model has running now (they start with the first large run). */
+  get threadCount(): number {
+    return this.#threads?.pool.threadCount ?? 0
   }
 
   async infer(input: arrow.Table, opts?: InferOptions): Promise<arrow.Table> {
@@ -65,10 +92,9 @@ export class OnnxSession implements Session {
     const batches: arrow.RecordBatch[] = []
     for (let start = 0; start < rows; start += step) {
       opts?.signal?.throwIfAborted()
-      const feeds: Record<string, Tensor> = {}
-      this.#signature.inputs.forEach((b, i) => {
+      const feeds = this.#signature.inputs.map((b, i): WireTensor => {
         const t = step === rows ? tensors[i]! : sliceRows(tensors[i]!, start, step)
-        feeds[b.graphName] = new this.#Tensor(b.type, t.data, this.#feedDims(b, t))
+        return { name: b.graphName, type: b.type, data: t.data, dims: this.#feedDims(b, t) }
       })
       const results = await this.#run(feeds)
       batches.push(this.#batch(this.#signature.outputs.map((b, i) => this.#column(i, results[b.graphName], step)), step))
@@ -79,13 +105,19 @@ export class OnnxSession implements Session {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await this.#ort.release()
+    this.#onClose?.()
+    await Promise.all([this.#ort.release(), this.#threads?.pool.close()])
   }
 
-  async #run(feeds: Record<string, Tensor>): Promise<InferenceSession.ReturnType> {
+  async #run(feeds: WireTensor[]): Promise<Record<string, RunOutput | undefined>> {
     try {
-      return await this.#ort.run(feeds, this.#fetches)
+      const threads = this.#threads
+      if (threads && elementCount(feeds) >= threads.minElements) return await threads.pool.run(feeds, this.#fetches)
+      const tensors: Record<string, Tensor> = {}
+      for (const f of feeds) tensors[f.name] = new this.#Tensor(f.type, f.data, f.dims)
+      return await this.#ort.run(tensors, this.#fetches)
     } catch (err) {
+      if (isQuiverError(err)) throw err
       throw new RuntimeFailure(`model '${this.#model}' failed in onnxruntime: ${firstLine(errorMessage(err))}`, undefined, { cause: err })
     }
   }
@@ -114,7 +146,7 @@ export class OnnxSession implements Session {
     )
   }
 
-  #column(index: number, out: Tensor | undefined, rows: number): arrow.Data {
+  #column(index: number, out: RunOutput | undefined, rows: number): arrow.Data {
     const b = this.#signature.outputs[index]!
     const name = b.graphName
     if (!out) throw new RuntimeFailure(`model '${this.#model}' returned no output '${name}'`)
@@ -143,6 +175,12 @@ export class OnnxSession implements Session {
     const struct = arrow.makeData({ type: this.#structType, length: rows, nullCount: 0, children })
     return new arrow.RecordBatch(this.#arrowSchema, struct)
   }
+}
+
+function elementCount(feeds: readonly WireTensor[]): number {
+  let n = 0
+  for (const f of feeds) n += f.data.length
+  return n
 }
 
 function sliceRows(t: TensorView, start: number, count: number): TensorView {
