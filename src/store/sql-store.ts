@@ -19,7 +19,9 @@ const SELECT_VERSION = `
   JOIN workspaces w ON w.id = m.workspace_id`
 
 const SELECT_MODELS = `
-  SELECT m.name, w.name AS workspace, m.created_at, m.updated_at,
+  SELECT m.name, w.name AS workspace, m.created_at,
+         -- tag moves touch the model row; version changes count through their own times
+         GREATEST(m.updated_at, (SELECT max(v.last_update_time) FROM versions v WHERE v.model_id = m.id)) AS updated_at,
          (SELECT count(*) FROM versions v WHERE v.model_id = m.id) AS versions,
          lr.seq AS latest_seq, lr.version AS latest_version,
          COALESCE(lr.framework,
@@ -92,7 +94,7 @@ export class SqlMetadataStore implements MetadataStore {
         [ws.id, v.name])
       // The UPDATE locks the model row, so concurrent uploads of one name take turns here.
       const [model] = await tx.query<{ id: string; last_seq: number }>(
-        `UPDATE models SET last_seq = last_seq + 1, updated_at = now()
+        `UPDATE models SET last_seq = last_seq + 1
          WHERE workspace_id = $1 AND name = $2 RETURNING id, last_seq`, [ws.id, v.name])
       const [row] = await tx.query<{ id: string }>(
         `INSERT INTO versions (model_id, version, seq, file_name, sha256, size_bytes, framework, runtime, status,
@@ -178,7 +180,6 @@ export class SqlMetadataStore implements MetadataStore {
         `UPDATE versions SET ${[...sets, 'last_update_time = now()'].join(', ')} WHERE id = $1 RETURNING model_id`,
         params)
       if (!rows[0]) throw new NotFound(`version id ${id} does not exist`, { id })
-      await touchModel(tx, rows[0].model_id)
       return (await selectById(tx, id))!
     })
   }
@@ -190,8 +191,10 @@ export class SqlMetadataStore implements MetadataStore {
       if (!rows[0]) return
       // Taking back the newest version (a failed upload) hands its seq to the next upload, so the
       // model reads exactly as before; an older seq is never reused.
-      await tx.query('UPDATE models SET last_seq = last_seq - 1 WHERE id = $1 AND last_seq = $2', [rows[0].model_id, rows[0].seq])
-      await touchModel(tx, rows[0].model_id)
+      const rolledBack = await tx.query(
+        'UPDATE models SET last_seq = last_seq - 1 WHERE id = $1 AND last_seq = $2 RETURNING id',
+        [rows[0].model_id, rows[0].seq])
+      if (rolledBack.length === 0) await touchModel(tx, rows[0].model_id)
     })
   }
 
