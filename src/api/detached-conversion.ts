@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { packagePath } from '../package-path.js'
 import type { VersionRecord } from '../registry/version-record.js'
 
-const BIN = fileURLToPath(new URL('../../bin/quiver', import.meta.url))
+const BIN = packagePath('bin/quiver')
 
 /**
  * Starts `quiver convert` in its own detached process, for an embedded `--no-wait` upload: the

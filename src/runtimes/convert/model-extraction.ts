@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { InvalidInput, RuntimeFailure, Unsupported } from '../../errors.js'
+import { packagePath } from '../../package-path.js'
 
-export const EXTRACT_SCRIPT = fileURLToPath(new URL('./quiver_extract.py', import.meta.url))
+export const EXTRACT_SCRIPT = packagePath('src/runtimes/convert/quiver_extract.py')
 const TIMEOUT_MS = 120_000
 
 /** A reference output: float values (labels included when numeric) or non-numeric labels. */

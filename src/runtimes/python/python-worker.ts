@@ -4,12 +4,12 @@ import { accessSync, closeSync, constants as fsConstants, openSync, readSync, un
 import { constants } from 'node:os'
 import { join } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { RuntimeFailure } from '../../errors.js'
+import { packagePath } from '../../package-path.js'
 import { encodeFrame, FrameReader } from './messages.js'
 import type { BodyBuilder, Frame, ReplyHeader, RequestHeader } from './messages.js'
 
-export const WORKER_SCRIPT = fileURLToPath(new URL('./worker/quiver_worker.py', import.meta.url))
+export const WORKER_SCRIPT = packagePath('src/runtimes/python/worker/quiver_worker.py')
 const STDERR_TAIL_BYTES = 8192
 /** Bodies at least this large travel through the bulk files instead of the pipe. */
 export const BULK_THRESHOLD = 64 * 1024
