@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { NotFound, RuntimeFailure } from '../../errors.js'
 import type { ArtifactStore, BlobRef, PutOptions } from '../artifact-store.js'
 import { writeHashed, type BlobSource } from '../hashing-writer.js'
-import { safeUnzip, type UnzipLimits } from '../safe-unzip.js'
+import type { UnzipLimits } from '../safe-unzip.js'
 import { assertSha256, hashFile } from '../sha256.js'
 import { sweepDeadTemp } from './sweep-temp.js'
 
@@ -126,6 +126,8 @@ export class FsArtifactStore implements ArtifactStore {
     const zipPath = await this.localPath(sha)
     await this.sweep()
     const tmp = join(this.root, 'extracted', `.tmp-${process.pid}-${randomBytes(8).toString('hex')}`)
+    // Loaded here: yauzl is needed only by zipped models, not on every open of the store.
+    const { safeUnzip } = await import('../safe-unzip.js')
     await safeUnzip(zipPath, tmp, this.#unzipLimits)
     try {
       await rename(tmp, final)
