@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads'
 import type { InferenceSession } from 'onnxruntime-node'
 import { RuntimeFailure } from '../../errors.js'
-import type { TensorData, TensorElementType } from '../../data/tensor.js'
+import type { NumericTensorData, TensorData, TensorElementType } from '../../data/tensor.js'
 
 /** A tensor as it crosses between threads: a named flat array and its dims. */
 export interface WireTensor {
@@ -63,6 +63,9 @@ interface Thread {
   failure?: Error
 }
 
+/** Bytes copied per event-loop turn when an input moves to a thread (about a millisecond's work). */
+const COPY_STEP_BYTES = 4 << 20
+
 const SOURCE_EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
 const DEFAULT_ENTRY = new URL(`./onnx-thread-worker${SOURCE_EXT}`, import.meta.url)
 
@@ -101,12 +104,17 @@ export class OnnxThreadPool {
       await thread.ready
       if (this.#closed) throw this.#unloaded()
       const transfer: ArrayBuffer[] = []
-      const copies = feeds.map((f) => {
-        if (Array.isArray(f.data)) return f
-        const data = f.data.slice()
+      const copies: WireTensor[] = []
+      for (const f of feeds) {
+        if (Array.isArray(f.data)) {
+          copies.push(f)
+          continue
+        }
+        const data = await copyInSteps(f.data)
         transfer.push(data.buffer as ArrayBuffer)
-        return { ...f, data }
-      })
+        copies.push({ ...f, data })
+      }
+      if (this.#closed) throw this.#unloaded()
       const id = this.#nextId++
       const outputs = await new Promise<WireTensor[]>((resolve, reject) => {
         thread.pending.set(id, { resolve, reject })
@@ -217,6 +225,18 @@ export class OnnxThreadPool {
 function typeScriptBootstrap(entry: URL): string {
   const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'))
   return `import(${tsx}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}) })`
+}
+
+/** A fresh copy of `data`, made a step at a time so that copying 100 MB never stalls the loop. */
+async function copyInSteps<T extends NumericTensorData>(data: T): Promise<T> {
+  if (data.byteLength <= COPY_STEP_BYTES) return data.slice() as T
+  const copy = new (data.constructor as new (n: number) => T)(data.length)
+  const step = COPY_STEP_BYTES / data.BYTES_PER_ELEMENT
+  for (let at = 0; at < data.length; at += step) {
+    if (at > 0) await new Promise((resolve) => setImmediate(resolve))
+    copy.set(data.subarray(at, at + step) as never, at)
+  }
+  return copy
 }
 
 function firstLine(message: string): string {
