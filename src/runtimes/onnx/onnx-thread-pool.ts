@@ -61,6 +61,8 @@ interface Thread {
   /** Runs given to this thread and not yet settled, including those waiting for it to start. */
   load: number
   failure?: Error
+  /** Set when the thread has exited: what its runs fail with. */
+  gone?: RuntimeFailure
 }
 
 /** Bytes copied per event-loop turn when an input moves to a thread (about a millisecond's work). */
@@ -115,6 +117,7 @@ export class OnnxThreadPool {
         copies.push({ ...f, data })
       }
       if (this.#closed) throw this.#unloaded()
+      if (thread.gone) throw thread.gone
       const id = this.#nextId++
       const outputs = await new Promise<WireTensor[]>((resolve, reject) => {
         thread.pending.set(id, { resolve, reject })
@@ -197,6 +200,7 @@ export class OnnxThreadPool {
       worker.on('exit', (code) => {
         this.#threads = this.#threads.filter((t) => t !== thread)
         const err = this.#closed ? this.#unloaded() : this.#died(thread, code)
+        thread.gone = err
         reject(err)
         this.#fail(thread, err)
       })
