@@ -28,7 +28,7 @@ export async function openApi(opts: GlobalOptions): Promise<QuiverApi> {
 /**
  * A command that opens the home runs a few queries and exits, while V8 would spend its two cores
  * recompiling the embedded database's WASM with the optimizing tier. Baseline code alone halves
- * the open (measured ~600 → ~300 ms). `serve` does not come through here: it keeps the default.
+ * the open (measured ~600 → ~400 ms on two busy cores). `serve` does not come through here: it keeps the default.
  */
 function oneShotWasm(): void {
   setFlagsFromString('--liftoff-only')
