@@ -1,7 +1,7 @@
 import { tableFromIPC, tableToIPC } from 'apache-arrow'
 import type { Scenario } from '../scenario.js'
 import { irisTable } from '../iris.js'
-import { acquireServer, HTTP_MODEL, post, releaseServer } from './http-server-process.js'
+import { acquireServer, HTTP_MODEL, httpBudget, post, releaseServer } from './http-server-process.js'
 
 const ROWS = 1024
 const ARROW = 'application/vnd.apache.arrow.stream'
@@ -13,7 +13,7 @@ function httpArrowScenario(): Scenario {
   return {
     name: `http-arrow-b${ROWS}`,
     rawBaseline: `onnx-raw-b${ROWS}`,
-    budget: { full: { maxIterations: 20_000 }, quick: { maxIterations: 2_000 } },
+    budget: httpBudget(1),
     async setup() {
       url = `${(await acquireServer()).url}/v1/models/${HTTP_MODEL}/infer`
       const out = tableFromIPC(new Uint8Array(await post(url, body, { 'content-type': ARROW, accept: ARROW })))

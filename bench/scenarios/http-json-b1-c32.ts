@@ -1,6 +1,6 @@
 import type { Scenario } from '../scenario.js'
 import { irisFeatures } from '../iris.js'
-import { acquireServer, HTTP_MODEL, post, releaseServer } from './http-server-process.js'
+import { acquireServer, HTTP_MODEL, httpBudget, post, releaseServer } from './http-server-process.js'
 
 const CONCURRENCY = 32
 
@@ -12,7 +12,7 @@ function httpJsonScenario(): Scenario {
   return {
     name: `http-json-b1-c${CONCURRENCY}`,
     rawBaseline: 'onnx-raw-b1',
-    budget: { full: { maxIterations: 20_000 }, quick: { maxIterations: 2_000 } },
+    budget: httpBudget(CONCURRENCY),
     async setup() {
       url = `${(await acquireServer()).url}/v1/models/${HTTP_MODEL}/infer`
       const rows = JSON.parse(Buffer.from(await post(url, bodies[0]!, { 'content-type': 'application/json' })).toString())

@@ -9,10 +9,26 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { RemoteQuiverApi } from '../../src/client/remote-api.js'
+import type { Scenario } from '../scenario.js'
 import { IRIS_MODEL } from '../iris.js'
 
 const BIN = fileURLToPath(new URL('../../bin/quiver', import.meta.url))
 export const HTTP_MODEL = 'bench-iris'
+
+/**
+ * Requests sent before timing starts. A freshly started server process needs about a thousand
+ * requests before its code is optimised (JIT tiers, lazily loaded modules, young-generation sizing);
+ * without them the first HTTP scenario of a run measures warm-up, not serving.
+ */
+const WARMUP_REQUESTS = { full: 1500, quick: 300 }
+
+/** The measuring budget of an HTTP scenario whose `run()` sends `requestsPerRun` requests. */
+export function httpBudget(requestsPerRun: number): NonNullable<Scenario['budget']> {
+  return {
+    full: { maxIterations: 20_000, warmup: Math.ceil(WARMUP_REQUESTS.full / requestsPerRun) },
+    quick: { maxIterations: 2_000, warmup: Math.ceil(WARMUP_REQUESTS.quick / requestsPerRun) },
+  }
+}
 
 export interface ServerProcess {
   url: string

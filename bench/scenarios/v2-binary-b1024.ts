@@ -1,6 +1,6 @@
 import type { Scenario } from '../scenario.js'
 import { irisFeatures } from '../iris.js'
-import { acquireServer, HTTP_MODEL, post, releaseServer } from './http-server-process.js'
+import { acquireServer, HTTP_MODEL, httpBudget, post, releaseServer } from './http-server-process.js'
 
 const ROWS = 1024
 
@@ -17,7 +17,7 @@ function v2BinaryScenario(): Scenario {
   return {
     name: `v2-binary-b${ROWS}`,
     rawBaseline: `onnx-raw-b${ROWS}`,
-    budget: { full: { maxIterations: 20_000 }, quick: { maxIterations: 2_000 } },
+    budget: httpBudget(1),
     async setup() {
       url = `${(await acquireServer()).url}/v2/models/${HTTP_MODEL}/infer`
       const res = await fetch(url, { method: 'POST', body, headers })
