@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { assertClose } from '../helpers/compare.js'
-import { runCli, tempHome } from '../helpers/cli.js'
+import { makeTemp, removeTemp, runCli } from '../helpers/cli.js'
 import { modelCases } from '../helpers/fixtures.js'
 
 const PYTHON_FRAMEWORKS = new Set(['sklearn', 'xgboost', 'pytorch', 'python', 'custom'])
@@ -15,9 +15,10 @@ const PYTHON_FRAMEWORKS = new Set(['sklearn', 'xgboost', 'pytorch', 'python', 'c
 describe('shared model fixtures through bin/quiver', () => {
   // One home for every case: creating a PGlite database costs seconds, models have distinct names.
   let home: string
-  before(async (t) => {
-    home = await tempHome({ after: (fn) => after(fn) })
+  before(async () => {
+    home = await makeTemp()
   })
+  after(() => removeTemp(home))
   for (const c of modelCases()) {
     it(`${c.name} (${c.framework}) matches its reference output`, async (t) => {
       const args = ['--json', 'upload', c.name, join(c.dir, c.artifact), '--framework', c.framework]

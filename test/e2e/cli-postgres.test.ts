@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { join } from 'node:path'
 import pg from 'pg'
-import { runCli, tempHome } from '../helpers/cli.js'
+import { makeTemp, removeTemp, runCli } from '../helpers/cli.js'
 import { MODEL_FIXTURES } from '../helpers/fixtures.js'
 
 const URL = process.env.QUIVER_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -32,13 +32,14 @@ describe('bin/quiver on PostgreSQL', { skip: skip ?? false }, () => {
   const url = `${URL}${URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${SCHEMA}`)}`
   let home: string
   before(async () => {
-    home = await tempHome({ after: (fn) => after(fn) })
+    home = await makeTemp()
     await admin.connect()
     await admin.query(`CREATE SCHEMA ${SCHEMA}`)
   })
   after(async () => {
     await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`)
     await admin.end()
+    await removeTemp(home)
   })
 
   it('eight concurrent uploads of one name yield versions #1..#8', async () => {

@@ -8,7 +8,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { buildZip, S_IFLNK } from '../artifacts/zip-writer.js'
-import { runCli, tempHome } from '../helpers/cli.js'
+import { makeTemp, removeTemp, runCli } from '../helpers/cli.js'
 import { MODEL_FIXTURES } from '../helpers/fixtures.js'
 
 const ONNX = join(MODEL_FIXTURES, 'onnx-mlp-iris/model.onnx')
@@ -47,8 +47,9 @@ describe('registry through bin/quiver', () => {
   }
 
   before(async () => {
-    home = await tempHome({ after: (fn) => after(fn) })
+    home = await makeTemp()
   })
+  after(() => removeTemp(home))
 
   it('uploads one name twice as #1 and #2 with distinct UUIDs and the file digest', async () => {
     const one = await q('--json', 'upload', 'iris', ONNX, '--framework', 'onnx', '--meta', 'owner=ml', '--meta', 'epochs=12')

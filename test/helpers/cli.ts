@@ -31,8 +31,11 @@ export function runCli(args: string[], opts: { home?: string; env?: NodeJS.Proce
   })
 }
 
-export async function tempHome(t: { after: (fn: () => Promise<void>) => void }, prefix = 'quiver-test-'): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix))
-  t.after(() => rm(dir, { recursive: true, force: true }))
-  return dir
+/** A fresh temporary folder; the caller removes it with `removeTemp` in its own `after` hook. */
+export function makeTemp(prefix = 'quiver-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix))
+}
+
+export function removeTemp(dir: string | undefined): Promise<void> {
+  return dir ? rm(dir, { recursive: true, force: true }) : Promise.resolve()
 }
