@@ -1,27 +1,7 @@
-import type { ModelSchema } from '../data/schema.js'
-import type { Arch, Framework, RuntimeKind, VersionStatus } from '../registry/frameworks.js'
-import type { ModelSummary, VersionConfig, VersionRecord } from '../registry/version-record.js'
+import type { ModelSummary, VersionRecord } from '../registry/version-record.js'
 
-export interface NewVersion {
-  workspace: string
-  name: string
-  version: string
-  file_name: string
-  sha256: string
-  size_bytes: number
-  framework: Framework
-  runtime: RuntimeKind
-  status: VersionStatus
-  input_schema: ModelSchema | null
-  output_schema: ModelSchema | null
-  arch: Arch
-  accel: string
-  image_path: string | null
-  description: string | null
-  metadata: Record<string, unknown>
-  additional_files: Record<string, string>
-  config: VersionConfig
-}
+/** A version as its creator gives it; the store assigns id, seq and times, and it starts untagged. */
+export type NewVersion = Omit<VersionRecord, 'id' | 'seq' | 'error_message' | 'tags' | 'created_at' | 'last_update_time'>
 
 export type VersionPatch = Partial<Pick<VersionRecord,
   'status' | 'error_message' | 'runtime' | 'input_schema' | 'output_schema' | 'description' | 'metadata' | 'config'>>

@@ -3,7 +3,6 @@
  * the SDK, and raw Open Inference Protocol requests (JSON and binary).
  */
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { request } from 'node:http'
@@ -12,7 +11,8 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { Table, tableFromIPC } from 'apache-arrow'
 import { Quiver } from '../../src/client/index.js'
-import { BIN, REPO, runCli } from '../helpers/cli.js'
+import { REPO, runCli } from '../helpers/cli.js'
+import { serve, type Served } from '../helpers/serve.js'
 
 const IRIS = join(REPO, 'test/fixtures/models/onnx-mlp-iris')
 const PROTOCOL = join(REPO, 'test/fixtures/protocol')
@@ -20,33 +20,6 @@ const PROTOCOL = join(REPO, 'test/fixtures/protocol')
 const UPLOAD_MIB = Number(process.env.QUIVER_TEST_UPLOAD_MIB ?? 256)
 
 const near = (got: number[], want: number[]) => got.length === want.length && got.every((g, i) => Math.abs(g - want[i]!) <= 1e-5 + 1e-4 * Math.abs(want[i]!))
-
-interface Served {
-  child: ChildProcess
-  url: string
-  stderr: () => string
-}
-
-function serve(home: string, args: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, '--home', home, 'serve', '--port', '0', ...args], {
-    cwd: REPO, env: { ...process.env, QUIVER_DATABASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  let err = ''
-  child.stderr!.on('data', (d) => (err += d))
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d
-      const first = out.split('\n')[0]!
-      if (out.includes('\n')) {
-        const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(first)
-        if (m) resolve({ child, url: m[1]!, stderr: () => err })
-        else reject(new Error(`first stdout line was ${JSON.stringify(first)}`))
-      }
-    })
-    child.once('exit', (code) => reject(new Error(`quiver serve exited with ${code}: ${err}`)))
-  })
-}
 
 /** Peak and current resident memory of a process, in MiB (Linux /proc). */
 async function memory(pid: number): Promise<{ rss: number; peak: number }> {

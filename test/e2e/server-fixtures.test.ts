@@ -4,7 +4,6 @@
  * the library's reference outputs (as the embedded CLI does in cli-fixtures.test.ts).
  */
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { tableFromIPC, tableToIPC } from 'apache-arrow'
@@ -13,29 +12,13 @@ import { parseSchema, isListType, type ModelSchema } from '../../src/data/schema
 import { readTable } from '../../src/data/table-input.js'
 import { tableToColumnsJson } from '../../src/data/table-output.js'
 import { assertClose } from '../helpers/compare.js'
-import { BIN, REPO, makeTemp, removeTemp } from '../helpers/cli.js'
+import { makeTemp, removeTemp } from '../helpers/cli.js'
+import { serve, type Served } from '../helpers/serve.js'
 import { modelCases, type ModelCase } from '../helpers/fixtures.js'
 
 const V2_DATATYPE: Record<string, string> = {
   bool: 'BOOL', int8: 'INT8', int16: 'INT16', int32: 'INT32', int64: 'INT64', uint8: 'UINT8', uint16: 'UINT16',
   uint32: 'UINT32', uint64: 'UINT64', float16: 'FP16', float32: 'FP32', float64: 'FP64', string: 'BYTES',
-}
-
-function startServer(home: string): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-  const child = spawn(process.execPath, [BIN, '--home', home, 'serve', '--port', '0', '--log-level', 'error'], {
-    cwd: REPO, env: { ...process.env, QUIVER_DATABASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  let err = ''
-  child.stderr!.on('data', (d) => (err += d))
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d
-      const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(out)
-      if (m) resolve({ child, url: m[1]!, stderr: () => err })
-    })
-    child.once('exit', (code) => reject(new Error(`quiver serve exited with ${code}: ${err}`)))
-  })
 }
 
 /** A V2 request: one tensor per input field, rows on the first axis. */
@@ -65,12 +48,12 @@ function v2Columns(outputs: { name: string; shape: number[]; data: unknown[] }[]
 }
 
 describe('shared model fixtures through quiver serve', () => {
-  let server: { child: ChildProcess; url: string; stderr: () => string }
+  let server: Served
   let quiver: Quiver
   let home: string
   before(async () => {
     home = await makeTemp()
-    server = await startServer(home)
+    server = await serve(home, ['--log-level', 'error'])
     quiver = new Quiver({ url: server.url })
   })
   after(async () => {

@@ -1,0 +1,30 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { BIN, REPO } from './cli.js'
+
+export interface Served {
+  child: ChildProcess
+  url: string
+  stderr: () => string
+}
+
+/** Starts a real `bin/quiver serve --port 0` on the embedded home; resolves with its URL. */
+export function serve(home: string, args: string[]): Promise<Served> {
+  const child = spawn(process.execPath, [BIN, '--home', home, 'serve', '--port', '0', ...args], {
+    cwd: REPO, env: { ...process.env, QUIVER_DATABASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  child.stderr!.on('data', (d) => (err += d))
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d
+      const first = out.split('\n')[0]!
+      if (out.includes('\n')) {
+        const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(first)
+        if (m) resolve({ child, url: m[1]!, stderr: () => err })
+        else reject(new Error(`first stdout line was ${JSON.stringify(first)}`))
+      }
+    })
+    child.once('exit', (code) => reject(new Error(`quiver serve exited with ${code}: ${err}`)))
+  })
+}
