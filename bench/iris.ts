@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url'
 import * as arrow from 'apache-arrow'
 import { toArrowSchema } from '../src/data/schema.js'
+import type { OnnxRuntime } from '../src/runtimes/onnx/onnx-runtime.js'
+import type { Session } from '../src/runtimes/runtime.js'
 
 /** The shared ONNX fixture every ONNX scenario runs: an MLP over 4 float32 features. */
 export const IRIS_MODEL = fileURLToPath(new URL('../test/fixtures/models/onnx-mlp-iris/model.onnx', import.meta.url))
@@ -25,4 +27,18 @@ export function irisTable(rows: number): arrow.Table {
   const column = arrow.makeData({ type, length: rows, nullCount: 0, child })
   const batch = new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length: rows, nullCount: 0, children: [column] }))
   return new arrow.Table([batch])
+}
+
+/** The iris model loaded straight into an ONNX runtime, schemas read from the graph. */
+export function loadIrisSession(runtime: OnnxRuntime): Promise<Session> {
+  const v = {
+    id: 0, name: 'bench-iris', version: '', framework: 'onnx' as const, file_name: 'model.onnx', sha256: '',
+    input_schema: null, output_schema: null, metadata: {}, additional_files: {}, config: {},
+  }
+  return runtime.load(v, {
+    artifactPath: async () => IRIS_MODEL,
+    extractedPath: async () => IRIS_MODEL,
+    additionalFilePath: async () => IRIS_MODEL,
+    progress: () => {},
+  })
 }

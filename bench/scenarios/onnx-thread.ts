@@ -7,7 +7,7 @@ import type { QuiverApi } from '../../src/api/quiver-api.js'
 import { OnnxRuntime } from '../../src/runtimes/onnx/onnx-runtime.js'
 import type { Session } from '../../src/runtimes/runtime.js'
 import type { Scenario } from '../scenario.js'
-import { IRIS_INPUT, IRIS_MODEL, irisFeatures, irisTable } from '../iris.js'
+import { IRIS_INPUT, IRIS_MODEL, irisFeatures, irisTable, loadIrisSession } from '../iris.js'
 
 /** Rows of the large batch: 65536 input values, past the default worker-thread threshold. */
 const LARGE = 16_384
@@ -44,16 +44,7 @@ function threadScenario(rows: number): Scenario {
     rawBaseline: `onnx-raw-b${rows}`,
     async setup() {
       runtime = new OnnxRuntime({ threadMinElements: 0 })
-      const v = {
-        id: 0, name: 'bench-iris', version: '', framework: 'onnx' as const, file_name: 'model.onnx', sha256: '',
-        input_schema: null, output_schema: null, metadata: {}, additional_files: {}, config: {},
-      }
-      session = await runtime.load(v, {
-        artifactPath: async () => IRIS_MODEL,
-        extractedPath: async () => IRIS_MODEL,
-        additionalFilePath: async () => IRIS_MODEL,
-        progress: () => {},
-      })
+      session = await loadIrisSession(runtime)
       table = irisTable(rows)
     },
     async run() {

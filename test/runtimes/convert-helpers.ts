@@ -1,59 +1,17 @@
 /** Shared pieces of the native conversion tests: interpreter gate, fixture cases, tables, comparison. */
 import { readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import type { TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import * as arrow from 'apache-arrow'
 import { toArrowType } from '../../src/data/schema.js'
 import type { ModelSchema } from '../../src/data/schema.js'
 import type { Framework } from '../../src/registry/frameworks.js'
-import { findPython } from '../../src/runtimes/python/find-python.js'
-import type { PythonModule, PythonProbe } from '../../src/runtimes/python/find-python.js'
-import type { LoadableVersion, LoadContext } from '../../src/runtimes/runtime.js'
 
 export const MODELS_DIR = fileURLToPath(new URL('../fixtures/models/', import.meta.url))
 export const CONVERT_FIXTURES = fileURLToPath(new URL('../fixtures/convert/', import.meta.url))
 export const CONVERTED_FIXTURES = ['sklearn-logreg-iris', 'sklearn-random-forest-wine', 'xgboost-binary-breast-cancer-pkl', 'xgboost-regressor-diabetes-json']
 
-/** The interpreter with `modules`, or null after skipping the test (a failure when CI is set). */
-export async function pythonOr(t: TestContext, modules: PythonModule[]): Promise<PythonProbe | null> {
-  try {
-    return await findPython(modules)
-  } catch (err) {
-    if (process.env.CI) throw err
-    const reason = `no Python interpreter with ${modules.join(', ')}: ${(err as Error).message}`
-    console.log(`# skip: ${reason}`)
-    t.skip(reason)
-    return null
-  }
-}
-
-export interface RecordingContext extends LoadContext {
-  lines: string[]
-}
-
-export function contextFor(artifact: string): RecordingContext {
-  const lines: string[] = []
-  return {
-    lines,
-    artifactPath: async () => artifact,
-    extractedPath: async () => artifact,
-    additionalFilePath: async (name) => {
-      throw new Error(`no additional file ${name}`)
-    },
-    progress: (m) => lines.push(m),
-  }
-}
-
-let nextId = 1
-export function versionOf(framework: Framework, artifact: string, input: ModelSchema, output: ModelSchema, config: Record<string, unknown> = {}): LoadableVersion {
-  const id = nextId++
-  return {
-    id, name: `convert-${framework}-${id}`, version: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`, framework,
-    file_name: basename(artifact), sha256: '0'.repeat(64), input_schema: input, output_schema: output,
-    metadata: {}, additional_files: {}, config,
-  }
-}
+export { contextFor, pythonOr, versionOf } from './python-helpers.js'
 
 /** A model with its schemas, inputs and the library's outputs (the shared fixtures' case.json layout). */
 export interface ModelCase {

@@ -135,7 +135,7 @@ describe('models trained here with the installed libraries', () => {
     const skewed = new SkewedRuntime()
     const direct = await failure(skewed.load(versionOf('sklearn', c.artifact, c.input_schema, c.output_schema), contextFor(c.artifact)))
     assert.equal(direct.code, 'runtime_failure')
-    assert.match(direct.message, /^native conversion of convert-sklearn-\d+ differs from sklearn 1\.2\.1 on the verification batch \('predictions' is \d instead of \d at row \d+\); serving it with the Python worker$/)
+    assert.match(direct.message, /^native conversion of test-sklearn-\d+ differs from sklearn 1\.2\.1 on the verification batch \('predictions' is \d instead of \d at row \d+\); serving it with the Python worker$/)
 
     class TestRuntimes extends Runtimes {
       override get(name: string): Promise<Runtime> {

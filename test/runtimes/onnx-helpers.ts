@@ -54,3 +54,19 @@ export function columnValues(table: arrow.Table, name: string): unknown[] {
   const plain = (v: unknown): unknown => (v instanceof arrow.Vector ? [...v].map(plain) : v)
   return [...col].map(plain)
 }
+
+/** Two rows for identity-types.onnx: one column of every tensor element type it echoes. */
+export function identityTypesInput(): arrow.Table {
+  const f16 = arrow.makeData({ type: fsl(2, new arrow.Float16()), length: 2, child: arrow.makeData({ type: new arrow.Float16(), data: new Uint16Array([0x3c00, 0x4000, 0xc000, 0]) }) })
+  return new arrow.Table({
+    i64: arrow.vectorFromArray([[1n, -2n], [9007199254740993n, 4n]], fsl(2, new arrow.Int64())),
+    f64: arrow.vectorFromArray([0.1, -2.5], new arrow.Float64()),
+    flag: arrow.vectorFromArray([true, false], new arrow.Bool()),
+    text: arrow.vectorFromArray(['héllo', ''], new arrow.Utf8()),
+    i32: arrow.vectorFromArray([-7, 2147483647], new arrow.Int32()),
+    u8: arrow.vectorFromArray([[0, 128, 255], [1, 2, 3]], fsl(3, new arrow.Uint8())),
+    i8: arrow.vectorFromArray([-128, 127], new arrow.Int8()),
+    i16: arrow.vectorFromArray([-300, 300], new arrow.Int16()),
+    f16: arrow.makeVector(f16),
+  })
+}

@@ -6,7 +6,7 @@ import * as arrow from 'apache-arrow'
 import { OnnxRuntime, THREAD_MIN_ELEMENTS_ENV } from '../../src/runtimes/onnx/onnx-runtime.js'
 import { OnnxThreadPool } from '../../src/runtimes/onnx/onnx-thread-pool.js'
 import type { WireTensor } from '../../src/runtimes/onnx/onnx-thread-pool.js'
-import { IRIS_DIR, ONNX_DIR, columnValues, context, fsl, version } from './onnx-helpers.js'
+import { IRIS_DIR, ONNX_DIR, columnValues, context, fsl, identityTypesInput, version } from './onnx-helpers.js'
 import { CRASH_EXIT_CODE } from './onnx-crashing-thread.js'
 
 const IRIS = join(IRIS_DIR, 'model.onnx')
@@ -54,18 +54,7 @@ test('a run in a worker thread gives exactly what the same run gives on the call
 
 test('every tensor element type crosses to a thread and back', async () => {
   const session = await threaded.load(version('identity-types.onnx'), context(join(ONNX_DIR, 'identity-types.onnx')))
-  const f16 = arrow.makeData({ type: fsl(2, new arrow.Float16()), length: 2, child: arrow.makeData({ type: new arrow.Float16(), data: new Uint16Array([0x3c00, 0x4000, 0xc000, 0]) }) })
-  const out = await session.infer(new arrow.Table({
-    i64: arrow.vectorFromArray([[1n, -2n], [9007199254740993n, 4n]], fsl(2, new arrow.Int64())),
-    f64: arrow.vectorFromArray([0.1, -2.5], new arrow.Float64()),
-    flag: arrow.vectorFromArray([true, false], new arrow.Bool()),
-    text: arrow.vectorFromArray(['héllo', ''], new arrow.Utf8()),
-    i32: arrow.vectorFromArray([-7, 2147483647], new arrow.Int32()),
-    u8: arrow.vectorFromArray([[0, 128, 255], [1, 2, 3]], fsl(3, new arrow.Uint8())),
-    i8: arrow.vectorFromArray([-128, 127], new arrow.Int8()),
-    i16: arrow.vectorFromArray([-300, 300], new arrow.Int16()),
-    f16: arrow.makeVector(f16),
-  }))
+  const out = await session.infer(identityTypesInput())
   assert.equal(session.threadCount, 1)
   assert.deepEqual(columnValues(out, 'out_i64'), [[1n, -2n], [9007199254740993n, 4n]])
   assert.deepEqual(columnValues(out, 'out_f64'), [0.1, -2.5])

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import * as arrow from 'apache-arrow'
 import { OnnxRuntime } from '../../src/runtimes/onnx/onnx-runtime.js'
 import { parseSchema } from '../../src/data/schema.js'
-import { IRIS_DIR, ONNX_DIR, columnValues, context, fsl, version } from './onnx-helpers.js'
+import { IRIS_DIR, ONNX_DIR, columnValues, context, fsl, identityTypesInput, version } from './onnx-helpers.js'
 
 const runtime = new OnnxRuntime()
 
@@ -92,18 +92,7 @@ test('int64, float64, bool, string, int32, uint8, int8, int16 and float16 tensor
     ['i64', { list: 'int64', size: 2 }], ['f64', 'float64'], ['flag', 'bool'], ['text', 'string'], ['i32', 'int32'],
     ['u8', { list: 'uint8', size: 3 }], ['i8', 'int8'], ['i16', 'int16'], ['f16', { list: 'float16', size: 2 }],
   ])
-  const f16 = arrow.makeData({ type: fsl(2, new arrow.Float16()), length: 2, child: arrow.makeData({ type: new arrow.Float16(), data: new Uint16Array([0x3c00, 0x4000, 0xc000, 0]) }) })
-  const input = new arrow.Table({
-    i64: arrow.vectorFromArray([[1n, -2n], [9007199254740993n, 4n]], fsl(2, new arrow.Int64())),
-    f64: arrow.vectorFromArray([0.1, -2.5], new arrow.Float64()),
-    flag: arrow.vectorFromArray([true, false], new arrow.Bool()),
-    text: arrow.vectorFromArray(['héllo', ''], new arrow.Utf8()),
-    i32: arrow.vectorFromArray([-7, 2147483647], new arrow.Int32()),
-    u8: arrow.vectorFromArray([[0, 128, 255], [1, 2, 3]], fsl(3, new arrow.Uint8())),
-    i8: arrow.vectorFromArray([-128, 127], new arrow.Int8()),
-    i16: arrow.vectorFromArray([-300, 300], new arrow.Int16()),
-    f16: arrow.makeVector(f16),
-  })
+  const input = identityTypesInput()
   const out = await session.infer(input)
   assert.deepEqual(columnValues(out, 'out_i64'), [[1n, -2n], [9007199254740993n, 4n]])
   assert.deepEqual(columnValues(out, 'out_f64'), [0.1, -2.5])
