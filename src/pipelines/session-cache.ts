@@ -17,10 +17,6 @@ export class SessionCache {
     return s
   }
 
-  peek(versionId: number): Promise<Session> | undefined {
-    return this.#sessions.get(versionId)
-  }
-
   set(versionId: number, session: Session): void {
     this.#sessions.set(versionId, Promise.resolve(session))
   }
