@@ -21,7 +21,8 @@ export function columnValues(column: arrow.Vector, mode: ValueMode): unknown[] {
   return out
 }
 
-function jsonFloat(x: number): number | string {
+/** A float as JSON has it: itself when finite, else "NaN", "Infinity" or "-Infinity". */
+export function jsonFloat(x: number): number | string {
   if (Number.isFinite(x)) return x
   return Number.isNaN(x) ? 'NaN' : x > 0 ? 'Infinity' : '-Infinity'
 }

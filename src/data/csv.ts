@@ -4,6 +4,7 @@
  * newlines. List and struct cells are JSON text, which is how the writer emits them.
  */
 import { InvalidInput } from '../errors.js'
+import { parseExactJson } from './exact-json.js'
 import type { FieldType, ModelSchema } from './schema.js'
 import { checkFieldNames, noRows } from './json-input.js'
 import { isNumericType } from './scalar-codecs.js'
@@ -123,7 +124,7 @@ function cellParser(t: FieldType): (cell: CsvCell) => unknown {
   return (cell) => {
     if (cell === null) return null
     try {
-      return JSON.parse(cell) as unknown
+      return parseExactJson(cell)
     } catch {
       return cell
     }

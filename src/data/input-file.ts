@@ -1,6 +1,7 @@
 /** An inference input file → `InferInput`, chosen by the file's extension. */
 import { readFile } from 'node:fs/promises'
 import { basename, extname } from 'node:path'
+import { parseExactJson } from './exact-json.js'
 import type { InferInput } from './infer-input.js'
 import { InvalidInput, errorMessage } from '../errors.js'
 
@@ -40,7 +41,7 @@ export async function readInputFile(path: string): Promise<InferInput> {
 
 function parseJson(text: string, what: string): unknown {
   try {
-    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as unknown
+    return parseExactJson(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
   } catch (err) {
     throw new InvalidInput(`input file ${what} is not valid JSON: ${errorMessage(err)}`, { expected: 'JSON', got: 'invalid JSON' }, { cause: err })
   }

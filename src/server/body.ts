@@ -1,4 +1,5 @@
 /** Request bodies read under a byte limit, and JSON parsed with an error that says where it broke. */
+import { parseExactJson } from '../data/exact-json.js'
 import { InvalidInput, TooLarge, errorMessage } from '../errors.js'
 
 /** Megabytes, for messages. */
@@ -48,7 +49,7 @@ export async function readBody(req: Request, limit: number): Promise<Uint8Array>
 export function parseJson(bytes: Uint8Array, what: string): unknown {
   if (bytes.byteLength === 0) throw new InvalidInput(`${what} is empty; expected a JSON document`, { field: 'body' })
   try {
-    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'))
+    return parseExactJson(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'))
   } catch (err) {
     throw new InvalidInput(`${what} is not valid JSON: ${errorMessage(err)}`, { field: 'body' })
   }

@@ -10,6 +10,7 @@ import { parseJson, readBody } from '../body.js'
 import { scopeOf, versionRef, type AppEnv, type ServerDeps } from '../context.js'
 import { binaryInputs, binaryResponse, HEADER_LENGTH, splitBody } from './binary.js'
 import { metadataTensors, requestToTable, tableToOutputs } from './codec.js'
+import { responseText } from './response-text.js'
 import { parseInferenceRequest, type InferenceResponse, type ModelMetadataResponse, type ServerMetadataResponse } from './types.js'
 import { VersionCache } from './version-cache.js'
 
@@ -72,7 +73,7 @@ export function v2Routes(deps: ServerDeps): Hono<AppEnv> {
     const result = await inferPinned(v, table, scope.workspace, cache)
     const { outputs, binary } = tableToOutputs(result, req)
     const response: InferenceResponse = { model_name: v.name, model_version: String(v.seq), id: req.id ?? randomUUID(), outputs }
-    return binary.length ? binaryResponse(response, binary) : c.json(response)
+    return binary.length ? binaryResponse(response, binary) : c.body(responseText(response), 200, { 'content-type': 'application/json' })
   }
 
   for (const base of ['/models/:name', '/models/:name/versions/:version']) {

@@ -5,6 +5,7 @@
  */
 import * as arrow from 'apache-arrow'
 import { InvalidInput } from '../../errors.js'
+import { jsonFloat } from '../../data/column-values.js'
 import { FLOAT_SPECIALS, NUMERIC_CODECS } from '../../data/scalar-codecs.js'
 import type { NumericTensorData, TensorData } from '../../data/tensor.js'
 import { ELEMENT_SIZE, ELEMENT_TYPE, type Datatype } from './types.js'
@@ -37,6 +38,7 @@ function converterFor(datatype: Datatype, place: TensorPlace): (v: unknown, i: n
     case 'FP64':
       return (v, i) => {
         if (typeof v === 'number') return v
+        if (typeof v === 'bigint') return Number(v)
         if (typeof v === 'string' && Object.hasOwn(FLOAT_SPECIALS, v)) return FLOAT_SPECIALS[v]!
         throw badElement(place, i, datatype, v)
       }
@@ -147,13 +149,23 @@ export function splitBytesElements(bytes: Uint8Array, count: number, place: Tens
   return out
 }
 
-/** Tensor values as a JSON array (int64 as numbers, FP16 as floats, BOOL as true/false). */
+/**
+ * Tensor values as a JSON array, exact: INT64/UINT64 beyond ±2^53 as bigints (written as bare
+ * digits by `responseText`), NaN/±Infinity as "NaN"/"Infinity"/"-Infinity", FP16 as the float
+ * value of its bits, BOOL as true/false.
+ */
 export function encodeJsonData(data: TensorData, datatype: Datatype): unknown[] {
   if (datatype === 'BYTES') return data as string[]
   if (datatype === 'BOOL') return Array.from(data as Uint8Array, (b) => b !== 0)
-  if (datatype === 'FP16') return Array.from(data as Uint16Array, (h) => arrow.util.uint16ToFloat64(h))
-  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Array.from(data, (b) => Number(b))
-  return Array.from(data as Float32Array)
+  if (datatype === 'FP16') return Array.from(data as Uint16Array, (h) => jsonFloat(arrow.util.uint16ToFloat64(h)))
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Array.from(data as BigInt64Array, jsonInt64)
+  if (data instanceof Float32Array || data instanceof Float64Array) return Array.from(data, jsonFloat)
+  return Array.from(data as Int32Array)
+}
+
+function jsonInt64(b: bigint): number | bigint {
+  const n = Number(b)
+  return Number.isSafeInteger(n) ? n : b
 }
 
 /** Tensor values as the binary extension's bytes (a view, except for BYTES and BOOL). */
