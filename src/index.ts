@@ -15,3 +15,5 @@ export type { QuiverApi, UploadRequest, UploadSource, ScopeOptions, InferInput }
 export * from './errors.js'
 export { parseSchema, toArrowSchema, fromArrowSchema, type ModelSchema, type SchemaField, type FieldType } from './data/schema.js'
 export type { VersionRecord, ModelSummary } from './registry/version-record.js'
+export { defineFeatureSet, type FeatureSetDefinition, type FeatureDefinition, type InferenceSpec } from './features/definition.js'
+export type { FeatureApi, FeatureSetRecord, AppliedFeatureSet } from './api/feature-api.js'

@@ -1,4 +1,5 @@
 import type { Table } from 'apache-arrow'
+import { Unsupported } from '../errors.js'
 import type { ArtifactStore } from '../artifacts/artifact-store.js'
 import { inferWithSession } from '../pipelines/model-inference.js'
 import { SessionCache } from '../pipelines/session-cache.js'
@@ -8,6 +9,9 @@ import { DEFAULT_WORKSPACE, Registry } from '../registry/registry.js'
 import type { ModelSummary, VersionRecord } from '../registry/version-record.js'
 import { Runtimes } from '../runtimes/runtime-table.js'
 import type { MetadataStore } from '../store/store.js'
+import { SqlMetadataStore } from '../store/sql-store.js'
+import { SqlFeatureSetStore } from '../store/sql-feature-set-store.js'
+import { LocalFeatureApi } from './local-feature-api.js'
 import { loadContextFor, loadModel } from './model-loader.js'
 import { convertVersion, uploadModel } from './model-upload.js'
 import type { InferInput, QuiverApi, ScopeOptions, UploadRequest } from './quiver-api.js'
@@ -30,15 +34,27 @@ export class LocalQuiverApi implements QuiverApi {
   readonly artifacts: ArtifactStore
   readonly runtimes: Runtimes
   readonly sessions = new SessionCache()
+  readonly #store: MetadataStore
+  #features?: LocalFeatureApi
   readonly #refs = new RefCache()
   readonly #background = new Set<Promise<unknown>>()
   readonly #detachConversion?: (version: VersionRecord, tags: readonly string[]) => void
 
   constructor(deps: LocalQuiverDeps) {
     this.registry = new Registry(deps.store)
+    this.#store = deps.store
     this.artifacts = deps.artifacts
     this.runtimes = deps.runtimes ?? new Runtimes()
     this.#detachConversion = deps.detachConversion
+  }
+
+  /** Feature sets over the same database; opened on first use. */
+  get features(): LocalFeatureApi {
+    if (!this.#features) {
+      if (!(this.#store instanceof SqlMetadataStore)) throw new Unsupported('feature sets need the SQL metadata store')
+      this.#features = new LocalFeatureApi({ store: new SqlFeatureSetStore(this.#store.driver), registry: this.registry })
+    }
+    return this.#features
   }
 
   convertLater(version: VersionRecord, tags: readonly string[], progress: (m: string) => void): void {

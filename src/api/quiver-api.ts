@@ -3,6 +3,7 @@ import type { InferInput } from '../data/infer-input.js'
 import type { ModelSchema } from '../data/schema.js'
 import type { Arch, Framework } from '../registry/frameworks.js'
 import type { ModelSummary, VersionRecord } from '../registry/version-record.js'
+import type { FeatureApi } from './feature-api.js'
 
 export type UploadSource =
   | { path: string }
@@ -42,6 +43,8 @@ export interface ScopeOptions {
  * runs it in process, `RemoteQuiverApi` over HTTP.
  */
 export interface QuiverApi {
+  /** Feature sets and models as features (SPEC §7). */
+  readonly features: FeatureApi
   uploadModel(req: UploadRequest): Promise<VersionRecord>
   listModels(opts?: ScopeOptions): Promise<ModelSummary[]>
   listVersions(name: string, opts?: ScopeOptions): Promise<VersionRecord[]>

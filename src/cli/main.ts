@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { errorMessage } from '../errors.js'
 import { convertCommand } from './commands/convert.js'
+import { featuresCommand } from './commands/features.js'
 import { inferCommand } from './commands/infer.js'
 import { modelsCommand, statusCommand, tagCommand, untagCommand, versionsCommand } from './commands/registry-commands.js'
 import { serveCommand } from './commands/serve.js'
@@ -19,7 +20,7 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output on stdout')
     .exitOverride()
     .configureOutput({ outputError: () => {} })
-  for (const make of [uploadCommand, modelsCommand, versionsCommand, showCommand, statusCommand, tagCommand, untagCommand, inferCommand, convertCommand, serveCommand, tokenCommand]) {
+  for (const make of [uploadCommand, modelsCommand, versionsCommand, showCommand, statusCommand, tagCommand, untagCommand, inferCommand, convertCommand, serveCommand, tokenCommand, featuresCommand]) {
     program.addCommand(make().exitOverride().configureOutput({ outputError: () => {} }))
   }
   return program

@@ -24,6 +24,7 @@ export {
   type ErrorCode,
 } from '../errors.js'
 export type { QuiverApi, UploadRequest, UploadSource, InferInput, ScopeOptions } from '../api/quiver-api.js'
+export type { FeatureApi, FeatureSetRecord, AppliedFeatureSet, FeatureSetDefinition } from '../api/feature-api.js'
 export type { AuthApi, CreatedToken, TokenInfo, Role } from '../api/auth-api.js'
 export type { ModelSchema, SchemaField, FieldType } from '../data/schema.js'
 export type { ModelSummary, VersionRecord } from '../registry/version-record.js'
@@ -66,6 +67,11 @@ export class Quiver {
 
   constructor(opts: RemoteQuiverOptions) {
     this.api = new RemoteQuiverApi(opts)
+  }
+
+  /** Feature sets and models as features: apply, list, show, fetch (SPEC §7). */
+  get features(): RemoteQuiverApi['features'] {
+    return this.api.features
   }
 
   /** Uploads a model file as a new version of `name`; resolves once its status is final (unless `noWait`). */

@@ -6,6 +6,7 @@ import type { InferInput, QuiverApi, ScopeOptions, UploadRequest } from '../api/
 import { InvalidInput, RuntimeFailure, Unsupported, errorMessage } from '../errors.js'
 import type { ModelSummary, VersionRecord } from '../registry/version-record.js'
 import { errorFromResponse } from './errors.js'
+import { RemoteFeatureApi } from './remote-feature-api.js'
 import { multipartBody, type FormPart } from './multipart.js'
 
 export const ARROW_STREAM = 'application/vnd.apache.arrow.stream'
@@ -33,6 +34,7 @@ export class RemoteQuiverApi implements QuiverApi, AuthApi {
   readonly url: string
   readonly #token: string | undefined
   readonly #workspace: string | undefined
+  readonly features: RemoteFeatureApi
 
   constructor(opts: RemoteQuiverOptions) {
     let base: URL
@@ -47,6 +49,7 @@ export class RemoteQuiverApi implements QuiverApi, AuthApi {
     this.url = base.href.replace(/\/+$/, '')
     this.#token = opts.token || undefined
     this.#workspace = opts.workspace
+    this.features = new RemoteFeatureApi((method, path, what, init) => this.#json(method, path, what, init), (o, extra) => this.#query(o, extra))
   }
 
   async uploadModel(req: UploadRequest): Promise<VersionRecord> {
@@ -139,9 +142,10 @@ export class RemoteQuiverApi implements QuiverApi, AuthApi {
 
   async close(): Promise<void> {}
 
-  #query(opts: ScopeOptions): string {
+  #query(opts: ScopeOptions, extra: Record<string, string | undefined> = {}): string {
     const ws = opts.workspace ?? this.#workspace
-    return ws ? `?workspace=${enc(ws)}` : ''
+    const params = Object.entries({ workspace: ws, ...extra }).filter((e): e is [string, string] => e[1] !== undefined)
+    return params.length === 0 ? '' : `?${params.map(([k, v]) => `${k}=${enc(v)}`).join('&')}`
   }
 
   async #json<T>(method: string, path: string, what: string, init: RequestInit = {}): Promise<T> {

@@ -14,6 +14,7 @@ import { doorOf, errorResponse } from './errors.js'
 import { SILENT_LOGGER, type Logger } from './logger.js'
 import { ServerMetrics } from './metrics.js'
 import { openApiDocument } from './openapi.js'
+import { featureRoutes } from './v1/features.js'
 import { modelRoutes } from './v1/models.js'
 import { tokenRoutes, type TokenAdmin } from './v1/tokens.js'
 import { v2Routes } from './v2/routes.js'
@@ -73,6 +74,7 @@ export function createApp(opts: AppOptions): QuiverApp {
 
   app.route('/v1', modelRoutes(deps))
   app.route('/v1', tokenRoutes(deps, opts.tokens))
+  app.route('/v1', featureRoutes(deps))
   app.route('/v2', v2Routes(deps))
   app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }))
   app.get('/openapi.json', (c) => c.json(openApiDocument()))

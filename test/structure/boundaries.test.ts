@@ -21,6 +21,7 @@ const FORBIDDEN: Record<string, string[]> = {
   server: ['store', 'artifacts', 'runtimes', 'cli', 'client'],
   client: ['store', 'artifacts', 'runtimes', 'pipelines', 'features', 'server', 'cli'],
   cli: ['store', 'artifacts', 'runtimes', 'server'],
+  features: ['runtimes', 'api', 'server', 'client', 'cli'],
 }
 
 function sourceFiles(dir: string): string[] {

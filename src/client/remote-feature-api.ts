@@ -1,0 +1,32 @@
+/** Feature sets over HTTP: every `FeatureApi` call becomes a request to `/v1/features…`. */
+import type { AppliedFeatureSet, FeatureApi, FeatureSetRecord } from '../api/feature-api.js'
+import type { ScopeOptions } from '../api/quiver-api.js'
+
+export type JsonRequest = <T>(method: string, path: string, what: string, init?: RequestInit) => Promise<T>
+export type ScopeQuery = (opts: ScopeOptions, extra?: Record<string, string | undefined>) => string
+
+const JSON_BODY = { 'content-type': 'application/json' }
+const enc = encodeURIComponent
+
+export class RemoteFeatureApi implements FeatureApi {
+  readonly #json: JsonRequest
+  readonly #query: ScopeQuery
+
+  constructor(json: JsonRequest, query: ScopeQuery) {
+    this.#json = json
+    this.#query = query
+  }
+
+  apply(definitions: unknown[], opts: ScopeOptions = {}): Promise<AppliedFeatureSet[]> {
+    return this.#json('POST', `/v1/features${this.#query(opts)}`, 'apply feature sets', { headers: JSON_BODY, body: JSON.stringify(definitions) })
+  }
+
+  list(opts: ScopeOptions = {}): Promise<FeatureSetRecord[]> {
+    return this.#json('GET', `/v1/features${this.#query(opts)}`, 'list feature sets')
+  }
+
+  show(name: string, opts: ScopeOptions & { version?: number } = {}): Promise<FeatureSetRecord> {
+    const version = opts.version === undefined ? undefined : String(opts.version)
+    return this.#json('GET', `/v1/features/${enc(name)}${this.#query(opts, { version })}`, `show feature set ${name}`)
+  }
+}
