@@ -103,6 +103,13 @@ export function openApiDocument(): OpenApiDocument {
           requestBody: { required: true, content: json({ type: 'object', required: ['role'], properties: { workspace: str, role: { enum: ['owner', 'editor', 'viewer'] }, user: str } }) },
         }, { description: 'token', content: json(ref('Token')) }, '201'),
       },
+      '/v1/features': {
+        get: v1('List feature sets (newest versions)', { parameters: [WORKSPACE] }, { description: 'feature sets', content: json({ type: 'array', items: { type: 'object' } }) }),
+        post: v1('Apply feature-set definitions (one or an array, SPEC §7 JSON form); unchanged ones are a no-op', {
+          parameters: [WORKSPACE], requestBody: { required: true, content: json({ type: 'array', items: { type: 'object' } }) },
+        }, { description: 'applied sets: name, version, changed', content: json({ type: 'array', items: { type: 'object' } }) }, '201'),
+      },
+      '/v1/features/{set}': { get: v1('Show a feature set (newest version, or ?version=N)', { parameters: [WORKSPACE, path('set', 'feature set name')] }, { description: 'feature set', content: json({ type: 'object' }) }) },
       '/v1/tokens/{id}': { delete: v1('Revoke an API token (owner)', { parameters: [path('id', 'token id')] }, { description: 'token', content: json(ref('Token')) }) },
       '/v2': { get: v2('Server metadata', {}, { description: 'metadata', content: json(ref('V2ServerMetadata')) }) },
       '/v2/health/live': { get: v2('Server live (no token needed)') },
