@@ -34,7 +34,7 @@ test('a truncated or empty model file is refused in one sentence naming the file
     const truncated = join(dir, 'cut')
     await writeFile(truncated, bytes.subarray(0, 200))
     await assert.rejects(runtime.load(version('model.onnx'), context(truncated)), (e: any) =>
-      e.code === 'invalid_input' && e.message === 'model.onnx is not a valid ONNX model: Protobuf parsing failed.')
+      e.code === 'invalid_input' && /^model\.onnx is not a valid ONNX model: Protobuf parsing failed( \(.*\))?\.?$/.test(e.message))
     const empty = join(dir, 'empty')
     await writeFile(empty, '')
     await assert.rejects(runtime.load(version('weights.onnx'), context(empty)), (e: any) =>

@@ -1,9 +1,10 @@
-import { readdir } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { InferenceSession } from 'onnxruntime-node'
 import { InvalidInput, RuntimeFailure, errorMessage } from '../../errors.js'
 import type { RuntimeKind } from '../../registry/frameworks.js'
 import type { LoadContext, LoadableVersion, Runtime, Support } from '../runtime.js'
+import { checkExternalData, externalTensors } from './onnx-external-data.js'
 import { OnnxSession, firstLine } from './onnx-session.js'
 import { planSignature } from './onnx-signature.js'
 import { OnnxThreadPool } from './onnx-thread-pool.js'
@@ -80,7 +81,10 @@ export class OnnxRuntime implements Runtime {
 
   async load(v: LoadableVersion, ctx: LoadContext): Promise<OnnxSession> {
     const ort = await loadOrt()
-    const path = v.config.archive ? await findModelFile(await ctx.extractedPath(), v.file_name) : await ctx.artifactPath()
+    const folder = v.config.archive ? await ctx.extractedPath() : null
+    const path = folder !== null ? await findModelFile(folder, v.file_name) : await ctx.artifactPath()
+    // Before onnxruntime opens it: it would read external data relative to the blob's directory.
+    await checkExternalData(externalTensors(await readFile(path), v.file_name), folder, v.file_name)
     ctx.signal?.throwIfAborted()
     let session: InferenceSession
     try {
