@@ -124,12 +124,16 @@ export class PythonWorker {
   /** SIGKILL; in-flight requests fail with `reason` (or the exit code message). */
   kill(reason?: string): void {
     if (reason && !this.#killReason) this.#killReason = reason
-    if (!this.#dead) this.#child.kill('SIGKILL')
+    if (this.#dead) return
+    this.#setRef(true)
+    this.#child.kill('SIGKILL')
   }
 
   /** Closes stdin (the worker exits on EOF) and kills it if it is still there after `graceMs`. */
   async close(graceMs = 2000): Promise<void> {
     if (this.#dead) return
+    // Waiting for the exit must keep the event loop alive, or a slow exit leaves `exited` pending forever.
+    this.#setRef(true)
     this.#child.stdin!.end()
     const timer = setTimeout(() => this.kill(), graceMs)
     await this.exited
