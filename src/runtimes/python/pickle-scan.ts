@@ -1,37 +1,36 @@
 /**
- * Reads a pickle's opcodes without running it and lists every global it would import.
- * A symbolic stack follows STACK_GLOBAL operands, the memo, and joblib's NumpyArrayWrapper
- * (whose raw array bytes sit inside the stream and must be stepped over).
+ * Reads a pickle's opcodes (protocols 0–5) without running it, the way Python's unpickler would,
+ * and refuses it unless every global it imports is an exact `module` + `qualname` pair on the
+ * safe list and is used only as the list allows. A symbolic stack and memo follow every value, so
+ * a name assembled through memo entries is seen as the unpickler will see it. joblib files are
+ * read as joblib reads them: zlib/gzip containers are opened, and the raw array bytes that follow
+ * each NumpyArrayWrapper are stepped over exactly (or read as the nested pickle of an object array).
  */
 import { readFile } from 'node:fs/promises'
 import { gunzipSync, inflateSync } from 'node:zlib'
 import { InvalidInput } from '../../errors.js'
+import { joblibArrayBytes } from './joblib-array.js'
+import type { Value } from './pickle-values.js'
+import { isGlobal, MARK, NONE, OTHER, ScanRefusal } from './pickle-values.js'
+import { py3Name, safeUse } from './safe-globals.js'
 
-type Value =
-  | { k: 'str'; v: string }
-  | { k: 'int'; v: number }
-  | { k: 'tuple' | 'list'; items: Value[] }
-  | { k: 'dict'; entries: [Value, Value][] }
-  | { k: 'global'; name: string }
-  | { k: 'obj'; cls: string | null; args: Value | null; state: Value | null }
-  | { k: 'mark' }
-  | { k: 'other' }
+export { ScanRefusal } from './pickle-values.js'
 
-const OTHER: Value = { k: 'other' }
-const MARK: Value = { k: 'mark' }
-const JOBLIB_WRAPPERS = new Set(['joblib.numpy_pickle.NumpyArrayWrapper'])
+const NUMPY_ARRAY_WRAPPER = 'joblib.numpy_pickle.NumpyArrayWrapper'
+const TRUST_HINT = 'upload with --trust to load it anyway'
 
-/** Thrown for bytes the scanner cannot follow; the caller turns it into a refusal. */
-export class PickleFormatError extends Error {}
-
-/** Every global a pickle (or joblib file) imports, in order of appearance, duplicates removed. */
+/** Every global a pickle (or joblib file) imports, in order of appearance, duplicates removed. Refuses what it cannot follow. */
 export function pickleGlobals(bytes: Uint8Array): string[] {
+  return scan(bytes, false)
+}
+
+function scan(bytes: Uint8Array, enforce: boolean): string[] {
   const data = decompressJoblib(bytes)
   const found = new Set<string>()
-  let at = 0
-  // A joblib object array is a nested pickle; a file may hold several pickles back to back.
-  do at = new Machine(data, at, found).run()
-  while (at < data.length && data[at] === 0x80)
+  const end = new Machine(data, 0, found, { joblib: true, enforce }).run()
+  if (end < data.length) {
+    throw new ScanRefusal(`has ${data.length - end} bytes after the end of its pickle (its STOP opcode is at byte ${end - 1}); a loader that reads on would run them`, end)
+  }
   return [...found]
 }
 
@@ -43,31 +42,43 @@ function decompressJoblib(b: Uint8Array): Uint8Array {
   ]
   for (const [magic, name] of kinds) {
     if (magic.every((m, i) => b[i] === m)) {
-      throw new PickleFormatError(`is a joblib file compressed with ${name}, which Quiver cannot inspect; save it uncompressed or with compress=('zlib', 3)`)
+      throw new ScanRefusal(`is a joblib file compressed with ${name}, which Quiver cannot inspect; save it uncompressed or with compress=('zlib', 3)`, 0)
     }
   }
   return b
 }
 
+interface MachineOptions {
+  /** joblib's unpickler reads array bytes after a NumpyArrayWrapper's BUILD; plain pickle.load (nested object arrays) does not. */
+  joblib: boolean
+  /** Refuse globals off the list as they are met (otherwise only collect them). */
+  enforce: boolean
+}
+
 class Machine {
   #stack: Value[] = []
   #memo = new Map<number, Value>()
+  #proto = 0
   #pos: number
+  #opAt = 0
   readonly #b: Uint8Array
   readonly #dv: DataView
   readonly #found: Set<string>
+  readonly #opts: MachineOptions
 
-  constructor(bytes: Uint8Array, start: number, found: Set<string>) {
+  constructor(bytes: Uint8Array, start: number, found: Set<string>, opts: MachineOptions) {
     this.#b = bytes
     this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     this.#pos = start
     this.#found = found
+    this.#opts = opts
   }
 
   /** Runs to STOP; returns the position after it. */
   run(): number {
     for (;;) {
-      if (this.#pos >= this.#b.length) throw new PickleFormatError('ends before its STOP opcode (truncated?)')
+      if (this.#pos >= this.#b.length) throw this.#refuse('ends before its STOP opcode (truncated?)')
+      this.#opAt = this.#pos
       const op = this.#b[this.#pos++]!
       if (op === 0x2e) return this.#pos // STOP
       this.#step(op)
@@ -78,32 +89,33 @@ class Machine {
     const s = this.#stack
     switch (op) {
       case 0x28: s.push(MARK); return // MARK
-      case 0x30: s.pop(); return // POP
+      case 0x30: s.pop(); return // POP (pops the MARK itself when nothing is above it, as Python does)
       case 0x31: this.#popMark(); return // POP_MARK
       case 0x32: s.push(this.#top()); return // DUP
       case 0x46: this.#line(); s.push(OTHER); return // FLOAT
-      case 0x49: { const l = this.#line(); s.push(/^-?\d+$/.test(l) ? { k: 'int', v: Number(l) } : OTHER); return } // INT
+      case 0x49: { const l = this.#line(); s.push(/^-?\d+$/.test(l) ? { k: 'int', v: Number(l) } : OTHER); return } // INT (and 00/01 bools)
       case 0x4a: s.push({ k: 'int', v: this.#dv.getInt32(this.#take(4), true) }); return // BININT
       case 0x4b: s.push({ k: 'int', v: this.#b[this.#take(1)]! }); return // BININT1
       case 0x4d: s.push({ k: 'int', v: this.#dv.getUint16(this.#take(2), true) }); return // BININT2
       case 0x4c: this.#line(); s.push(OTHER); return // LONG
       case 0x8a: this.#skip(this.#b[this.#take(1)]!); s.push(OTHER); return // LONG1
       case 0x8b: this.#skip(this.#u32()); s.push(OTHER); return // LONG4
-      case 0x4e: case 0x88: case 0x89: s.push(OTHER); return // NONE NEWTRUE NEWFALSE
+      case 0x4e: s.push(NONE); return // NONE
+      case 0x88: case 0x89: s.push(OTHER); return // NEWTRUE NEWFALSE
       case 0x47: this.#skip(8); s.push(OTHER); return // BINFLOAT
-      case 0x53: s.push({ k: 'str', v: unquote(this.#line()) }); return // STRING
+      case 0x53: s.push(quotedString(this.#line())); return // STRING
       case 0x54: s.push(this.#str(this.#u32())); return // BINSTRING
       case 0x55: s.push(this.#str(this.#b[this.#take(1)]!)); return // SHORT_BINSTRING
-      case 0x56: s.push({ k: 'str', v: this.#line() }); return // UNICODE
+      case 0x56: { const l = this.#line(); s.push(l.includes('\\') ? OTHER : { k: 'str', v: l }); return } // UNICODE (raw-unicode-escape)
       case 0x58: s.push(this.#str(this.#u32())); return // BINUNICODE
       case 0x8c: s.push(this.#str(this.#b[this.#take(1)]!)); return // SHORT_BINUNICODE
       case 0x8d: s.push(this.#str(this.#u64())); return // BINUNICODE8
       case 0x42: this.#skip(this.#u32()); s.push(OTHER); return // BINBYTES
       case 0x43: this.#skip(this.#b[this.#take(1)]!); s.push(OTHER); return // SHORT_BINBYTES
       case 0x8e: case 0x96: this.#skip(this.#u64()); s.push(OTHER); return // BINBYTES8 BYTEARRAY8
-      case 0x97: s.push(OTHER); return // NEXT_BUFFER
-      case 0x98: return // READONLY_BUFFER
-      case 0x29: case 0x8f: s.push({ k: 'tuple', items: [] }); return // EMPTY_TUPLE EMPTY_SET
+      case 0x97: case 0x98: throw this.#refuse('uses out-of-band buffers (NEXT_BUFFER/READONLY_BUFFER), which a model file cannot carry')
+      case 0x29: s.push({ k: 'tuple', items: [] }); return // EMPTY_TUPLE
+      case 0x8f: s.push({ k: 'list', items: [] }); return // EMPTY_SET
       case 0x5d: s.push({ k: 'list', items: [] }); return // EMPTY_LIST
       case 0x7d: s.push({ k: 'dict', entries: [] }); return // EMPTY_DICT
       case 0x74: case 0x91: s.push({ k: 'tuple', items: this.#popMark() }); return // TUPLE FROZENSET
@@ -116,10 +128,10 @@ class Machine {
       case 0x65: case 0x90: { const items = this.#popMark(); addItems(this.#top(), items); return } // APPENDS ADDITEMS
       case 0x73: { const v = this.#pop(); const k = this.#pop(); addEntries(this.#top(), [[k, v]]); return } // SETITEM
       case 0x75: { const items = this.#popMark(); addEntries(this.#top(), pairs(items)); return } // SETITEMS
-      case 0x67: s.push(this.#get(Number(this.#line()))); return // GET
+      case 0x67: s.push(this.#get(this.#index(this.#line()))); return // GET
       case 0x68: s.push(this.#get(this.#b[this.#take(1)]!)); return // BINGET
       case 0x6a: s.push(this.#get(this.#u32())); return // LONG_BINGET
-      case 0x70: this.#memo.set(Number(this.#line()), this.#top()); return // PUT
+      case 0x70: this.#memo.set(this.#index(this.#line()), this.#top()); return // PUT
       case 0x71: this.#memo.set(this.#b[this.#take(1)]!, this.#top()); return // BINPUT
       case 0x72: this.#memo.set(this.#u32(), this.#top()); return // LONG_BINPUT
       case 0x94: this.#memo.set(this.#memo.size, this.#top()); return // MEMOIZE
@@ -127,93 +139,119 @@ class Machine {
       case 0x93: { // STACK_GLOBAL
         const name = this.#pop()
         const mod = this.#pop()
-        if (mod.k !== 'str' || name.k !== 'str') throw new PickleFormatError('imports a global whose name is computed, not written out')
+        if (mod.k !== 'str' || name.k !== 'str') throw this.#refuse('imports a global whose name is not a plain string (STACK_GLOBAL of a computed value)')
         s.push(this.#global(mod.v, name.v))
         return
       }
       case 0x69: { // INST
         const mod = this.#line()
         const name = this.#line()
-        const g = this.#global(mod, name)
-        s.push({ k: 'obj', cls: g.k === 'global' ? g.name : null, args: { k: 'tuple', items: this.#popMark() }, state: null })
+        const cls = this.#global(mod, name)
+        s.push(this.#call(cls, { k: 'tuple', items: this.#popMark() }, 'call'))
         return
       }
-      case 0x6f: { const items = this.#popMark(); s.push(objOf(items[0], { k: 'tuple', items: items.slice(1) })); return } // OBJ
-      case 0x81: { const args = this.#pop(); s.push(objOf(this.#pop(), args)); return } // NEWOBJ
-      case 0x92: { this.#pop(); const args = this.#pop(); s.push(objOf(this.#pop(), args)); return } // NEWOBJ_EX
-      case 0x52: { const args = this.#pop(); s.push(objOf(this.#pop(), args)); return } // REDUCE
+      case 0x6f: { const items = this.#popMark(); s.push(this.#call(items[0], { k: 'tuple', items: items.slice(1) }, 'call')); return } // OBJ
+      case 0x81: { const args = this.#pop(); s.push(this.#call(this.#pop(), args, 'new')); return } // NEWOBJ
+      case 0x92: { this.#pop(); const args = this.#pop(); s.push(this.#call(this.#pop(), args, 'new')); return } // NEWOBJ_EX
+      case 0x52: { const args = this.#pop(); s.push(this.#call(this.#pop(), args, 'call')); return } // REDUCE
       case 0x62: this.#build(); return // BUILD
-      case 0x50: case 0x51: throw new PickleFormatError('uses persistent ids (PERSID), which plain model pickles do not') // PERSID BINPERSID
-      case 0x82: case 0x83: case 0x84: throw new PickleFormatError('imports through the copyreg extension registry (EXT1/2/4), which Quiver cannot check')
-      case 0x80: this.#take(1); return // PROTO
+      case 0x50: case 0x51: throw this.#refuse('uses persistent ids (PERSID), which plain model pickles do not')
+      case 0x82: case 0x83: case 0x84: throw this.#refuse('imports through the copyreg extension registry (EXT1/2/4), which Quiver cannot check')
+      case 0x80: this.#proto = this.#b[this.#take(1)]!; return // PROTO
       case 0x95: this.#skip(8); return // FRAME
     }
-    throw new PickleFormatError(`has an unknown opcode 0x${op.toString(16).padStart(2, '0')} at byte ${this.#pos - 1}`)
+    throw this.#refuse(`has an unknown opcode 0x${op.toString(16).padStart(2, '0')}`)
+  }
+
+  /** A call the unpickler makes: `how` is 'call' for REDUCE/OBJ/INST (runs the constructor) and 'new' for NEWOBJ. */
+  #call(callable: Value | undefined, args: Value, how: 'call' | 'new'): Value {
+    if (!callable || !isGlobal(callable)) {
+      throw this.#refuse('calls something that is not an imported global (the result of another call, or a container); model pickles only call listed classes and reconstructors')
+    }
+    if (this.#opts.enforce) {
+      const use = safeUse(callable.module, callable.name)
+      if (how === 'call' && use !== 'call') {
+        throw this.#refuse(`calls ${callable.full} (imported at byte ${callable.at}) with its constructor, which may only be created without it: its constructor reads files`, callable.full)
+      }
+      if (callable.full === 'copyreg.__newobj__' || callable.full === 'copyreg.__newobj_ex__') this.#requireClass(args, 0, callable.full)
+      if (callable.full === 'copyreg._reconstructor') {
+        this.#requireClass(args, 0, callable.full)
+        const base = args.k === 'tuple' ? args.items[1] : undefined
+        if (!base || !isGlobal(base) || (base.full !== 'builtins.object' && safeUse(base.module, base.name) !== 'call')) {
+          throw this.#refuse('calls copyreg._reconstructor with a base class whose constructor may not be run', 'copyreg._reconstructor')
+        }
+      }
+    }
+    return { k: 'obj', cls: callable.full, args, state: null }
+  }
+
+  #requireClass(args: Value, i: number, by: string): void {
+    const cls = args.k === 'tuple' ? args.items[i] : undefined
+    if (!cls || !isGlobal(cls)) throw this.#refuse(`calls ${by} on something that is not an imported class`, by)
   }
 
   #build(): void {
     const state = this.#pop()
     const target = this.#top()
+    if (isGlobal(target)) throw this.#refuse(`sets attributes on ${target.full} itself (BUILD on a class or function)`, target.full)
     if (target.k !== 'obj') return
     target.state = state
-    if (target.cls && JOBLIB_WRAPPERS.has(target.cls)) this.#skipJoblibArray(state)
+    if (target.cls === NUMPY_ARRAY_WRAPPER && this.#opts.joblib) this.#readJoblibArray(state)
   }
 
-  // joblib writes the array right after the wrapper's BUILD: raw bytes, or a nested pickle for objects.
-  #skipJoblibArray(state: Value): void {
-    const field = (name: string) => (state.k === 'dict' ? state.entries.find(([k]) => k.k === 'str' && k.v === name)?.[1] : undefined)
-    const shape = field('shape')
-    const dtype = field('dtype')
-    if (!shape || shape.k !== 'tuple' || !dtype || dtype.k !== 'obj' || dtype.args?.k !== 'tuple') {
-      throw new PickleFormatError('holds a joblib array wrapper Quiver cannot read')
-    }
-    const code = dtype.args.items[0]
-    if (code?.k !== 'str') throw new PickleFormatError('holds a joblib array of an unreadable dtype')
-    if (code.v === 'O8' || code.v === 'O4' || code.v === 'O') {
-      this.#pos = new Machine(this.#b, this.#pos, this.#found).run()
+  // joblib's unpickler reads the array right after the wrapper's BUILD: raw bytes, or a nested pickle.
+  #readJoblibArray(state: Value): void {
+    const layout = joblibArrayBytes(state)
+    if (typeof layout === 'string') throw this.#refuse(`holds a joblib array ${layout}`, NUMPY_ARRAY_WRAPPER)
+    if (layout.kind === 'pickle') {
+      // joblib calls plain pickle.load here: a fresh memo, and wrappers inside are not expanded.
+      this.#pos = new Machine(this.#b, this.#pos, this.#found, { joblib: false, enforce: this.#opts.enforce }).run()
       return
     }
-    const itemSize = dtypeItemSize(code.v, dtype.state)
-    const count = shape.items.reduce((n, d) => n * (d.k === 'int' ? d.v : NaN), 1)
-    if (!Number.isFinite(count) || itemSize === null) throw new PickleFormatError(`holds a joblib array of dtype '${code.v}' that Quiver cannot step over`)
-    const alignment = field('numpy_array_alignment_bytes')
-    if (alignment && alignment.k === 'int') this.#skip(this.#b[this.#take(1)]!)
-    this.#skip(count * itemSize)
+    if (layout.padded) this.#skip(this.#b[this.#take(1)]!)
+    this.#skip(layout.bytes)
   }
 
-  #global(mod: string, name: string): Value {
-    const full = `${RENAMED_MODULES[mod] ?? mod}.${name}`
+  #global(rawModule: string, rawName: string): Value {
+    const [module, name] = this.#proto < 3 ? py3Name(rawModule, rawName) : [rawModule, rawName]
+    const full = `${module}.${name}`
     this.#found.add(full)
-    return { k: 'global', name: full }
+    if (this.#opts.enforce && safeUse(module, name) === null) throw this.#refuse(`imports ${full}, which is not on the safe list${whyRefused(module, name)}`, full)
+    return { k: 'global', module, name, full, at: this.#opAt }
+  }
+
+  #index(line: string): number {
+    if (!/^\d{1,9}$/.test(line)) throw this.#refuse(`uses memo key '${line.slice(0, 20)}', which is not a plain number`)
+    return Number(line)
   }
 
   #get(i: number): Value {
     const v = this.#memo.get(i)
-    if (!v) throw new PickleFormatError(`reads memo entry ${i}, which was never stored`)
+    if (!v) throw this.#refuse(`reads memo entry ${i}, which was never stored`)
     return v
   }
 
   #pop(): Value {
     const v = this.#stack.pop()
-    if (!v || v.k === 'mark') throw new PickleFormatError('pops from an empty stack')
+    if (!v || v.k === 'mark') throw this.#refuse('pops from an empty stack')
     return v
   }
 
   #top(): Value {
     const v = this.#stack[this.#stack.length - 1]
-    if (!v) throw new PickleFormatError('reads from an empty stack')
+    if (!v || v.k === 'mark') throw this.#refuse('reads from an empty stack')
     return v
   }
 
   #popMark(): Value[] {
     const i = this.#stack.lastIndexOf(MARK)
-    if (i < 0) throw new PickleFormatError('has no MARK where one is needed')
+    if (i < 0) throw this.#refuse('has no MARK where one is needed')
     return this.#stack.splice(i).slice(1)
   }
 
   #take(n: number): number {
     const at = this.#pos
-    if (at + n > this.#b.length) throw new PickleFormatError('ends in the middle of an opcode (truncated?)')
+    if (!Number.isSafeInteger(n) || n < 0 || at + n > this.#b.length) throw this.#refuse('ends in the middle of an opcode (truncated?)')
     this.#pos += n
     return at
   }
@@ -237,20 +275,32 @@ class Machine {
 
   #line(): string {
     const end = this.#b.indexOf(0x0a, this.#pos)
-    if (end < 0) throw new PickleFormatError('ends in the middle of a text opcode (truncated?)')
-    const text = Buffer.from(this.#b.buffer, this.#b.byteOffset + this.#pos, end - this.#pos).toString('latin1')
+    if (end < 0) throw this.#refuse('ends in the middle of a text opcode (truncated?)')
+    const text = Buffer.from(this.#b.buffer, this.#b.byteOffset + this.#pos, end - this.#pos).toString('utf8')
     this.#pos = end + 1
     return text
   }
+
+  #refuse(why: string, global?: string): ScanRefusal {
+    return new ScanRefusal(why, this.#opAt, global)
+  }
 }
 
-// Python 2 names that pickle's fix_imports maps to their Python 3 modules.
-const RENAMED_MODULES: Record<string, string> = {
-  __builtin__: 'builtins', copy_reg: 'copyreg', exceptions: 'builtins', commands: 'subprocess', UserDict: 'collections',
+function whyRefused(module: string, name: string): string {
+  if (module === 'joblib.numpy_pickle_compat' && name === 'NDArrayWrapper') return ": joblib's old multi-file array format, which makes joblib load a second file by name"
+  if (name.includes('.')) return ` (it walks the attribute path '${name}' from module ${module})`
+  if (safeUse(module, name.split('.')[0]!) === null && /^(numpy|sklearn|xgboost|scipy|collections|joblib)(\.|$)/.test(module)) {
+    return ' (only listed classes and reconstructors of these libraries are; functions that write or read files, import modules or look up attributes are not)'
+  }
+  return ''
 }
 
-function objOf(cls: Value | undefined, args: Value): Value {
-  return { k: 'obj', cls: cls?.k === 'global' ? cls.name : null, args, state: null }
+// STRING holds a Python literal: escapes are decoded by Python, so a name written with them is not read here.
+function quotedString(line: string): Value {
+  const q = line[0]
+  if (line.length < 2 || (q !== "'" && q !== '"') || line[line.length - 1] !== q) return OTHER
+  const body = line.slice(1, -1)
+  return body.includes('\\') ? OTHER : { k: 'str', v: body }
 }
 
 function pairs(items: Value[]): [Value, Value][] {
@@ -267,79 +317,21 @@ function addEntries(target: Value, entries: [Value, Value][]): void {
   if (target.k === 'dict') target.entries.push(...entries)
 }
 
-function unquote(s: string): string {
-  return s.length >= 2 && (s[0] === "'" || s[0] === '"') ? s.slice(1, -1) : s
-}
-
-function dtypeItemSize(code: string, state: Value | null): number | null {
-  const m = /^([biufcmMSUV?])(\d*)$/.exec(code)
-  if (!m) return null
-  if (m[1] === '?') return 1
-  const n = Number(m[2] || '0')
-  if (m[1] === 'V') {
-    // Structured dtypes carry their layout in the state tuple: (version, order, subarray, names, fields, elsize, ...)
-    const elsize = state?.k === 'tuple' ? state.items[5] : undefined
-    return elsize?.k === 'int' && elsize.v > 0 ? elsize.v : n || null
-  }
-  if (m[1] === 'U') return 4 * n
-  return n || null
-}
-
-/** Why a global is refused, or null when it is on the safe list. */
-export function refusalOf(global: string): string | null {
-  const dot = global.lastIndexOf('.')
-  const module = global.slice(0, dot)
-  const name = global.slice(dot + 1)
-  if (EXACT_SAFE.has(global)) return null
-  if (!SAFE_MODULE_PREFIXES.some((p) => module === p || module.startsWith(`${p}.`))) return 'not on the safe list'
-  if (UNSAFE_MODULE_PREFIXES.some((p) => module === p || module.startsWith(`${p}.`))) return 'in a module that can run code or touch files'
-  const parts = [...module.split('.'), name]
-  if (parts.some((p) => UNSAFE_NAMES.has(p))) return 'able to run code or touch files'
-  return null
-}
-
-const SAFE_MODULE_PREFIXES = ['numpy', 'sklearn', 'xgboost', 'scipy', 'collections']
-const UNSAFE_MODULE_PREFIXES = [
-  'numpy.testing', 'numpy.f2py', 'numpy.distutils', 'numpy.ctypeslib', 'numpy.lib.npyio', 'numpy.lib.format',
-  'numpy.lib.utils', 'numpy.compat', 'numpy.core._internal',
-  'sklearn.utils._testing', 'sklearn.externals', 'sklearn.datasets', 'sklearn.utils._show_versions',
-  'scipy.io', 'scipy._lib._testutils', 'scipy.weave', 'scipy.misc',
-  'xgboost.tracker', 'xgboost.dask', 'xgboost.spark', 'xgboost.testing', 'xgboost.rabit', 'xgboost.collective', 'xgboost.libpath',
-  'collections.abc',
-]
-// Names that reach the OS, the interpreter or the file system even inside an allowed module
-// (for example `sklearn.base.os` would be the os module).
-const UNSAFE_NAMES = new Set([
-  'os', 'sys', 'subprocess', 'builtins', 'importlib', 'shutil', 'pickle', 'io', 'socket', 'ctypes', 'runpy',
-  'eval', 'exec', 'compile', 'open', 'system', 'popen', 'load', 'loads', 'save', 'savez', 'savez_compressed',
-  'savetxt', 'loadtxt', 'genfromtxt', 'fromfile', 'tofile', 'memmap', 'fromregex', 'getattr', 'setattr',
-  'delattr', '__import__', 'globals', 'locals', 'vars', 'run', 'call', 'execfile', 'input',
-])
-const EXACT_SAFE = new Set([
-  'joblib.numpy_pickle.NumpyArrayWrapper', 'joblib.numpy_pickle_compat.NDArrayWrapper',
-  'copyreg._reconstructor', 'copyreg.__newobj__', '_codecs.encode',
-  'builtins.set', 'builtins.frozenset', 'builtins.slice', 'builtins.complex', 'builtins.bytearray',
-  'builtins.object', 'builtins.bytes', 'builtins.range', 'builtins.float', 'builtins.int', 'builtins.bool',
-  'builtins.str', 'builtins.list', 'builtins.tuple', 'builtins.dict',
-])
-
 /**
- * Refuses a pickle or joblib file whose globals fall outside the safe list, with InvalidInput
- * naming the first such global and the file. Files the scanner cannot follow are refused too.
+ * Refuses a pickle or joblib file unless every global it imports is on the safe list and used as
+ * the list allows, with InvalidInput naming the global, the byte offset and the file.
+ * Files the scanner cannot follow are refused too.
  */
 export function checkPickle(bytes: Uint8Array, fileName: string): void {
-  let globals: string[]
   try {
-    globals = pickleGlobals(bytes)
+    scan(bytes, true)
   } catch (err) {
-    if (!(err instanceof PickleFormatError) && !(err instanceof RangeError) && !(err as { code?: string }).code?.startsWith('Z_')) throw err
-    throw new InvalidInput(`${fileName} ${err instanceof PickleFormatError ? err.message : `could not be read as a pickle (${(err as Error).message})`}; upload with --trust to load it anyway`, { field: 'file_name', got: fileName })
-  }
-  for (const g of globals) {
-    const why = refusalOf(g)
-    if (why) {
-      throw new InvalidInput(`${fileName} imports ${g}, which is ${why === 'not on the safe list' ? why : `not on the safe list (${why})`}; upload with --trust to load it anyway`, { field: 'file_name', got: g })
+    if (err instanceof ScanRefusal) {
+      const where = err.offset === null ? '' : ` (at byte ${err.offset})`
+      throw new InvalidInput(`${fileName} ${err.message}${where}; ${TRUST_HINT}`, { field: 'file_name', got: err.global ?? fileName, offset: err.offset })
     }
+    if (!(err instanceof RangeError) && !(err as { code?: string }).code?.startsWith('Z_')) throw err
+    throw new InvalidInput(`${fileName} could not be read as a pickle (${(err as Error).message}); ${TRUST_HINT}`, { field: 'file_name', got: fileName })
   }
 }
 
