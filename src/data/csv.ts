@@ -5,6 +5,8 @@
  */
 import { InvalidInput } from '../errors.js'
 import { parseExactJson } from './exact-json.js'
+import { inputLimits } from './input-limits.js'
+import { jsonDepth } from './json-depth.js'
 import type { FieldType, ModelSchema } from './schema.js'
 import { checkFieldNames, noRows } from './json-input.js'
 import { isNumericType } from './scalar-codecs.js'
@@ -121,8 +123,11 @@ function cellParser(t: FieldType): (cell: CsvCell) => unknown {
     }
   }
   if (typeof t === 'string') return (cell) => cell
+  const maxDepth = inputLimits().maxJsonDepth
   return (cell) => {
     if (cell === null) return null
+    // Too deep to walk: left as text, so the column builder refuses it naming the field and row.
+    if (jsonDepth(cell) > maxDepth) return cell
     try {
       return parseExactJson(cell)
     } catch {

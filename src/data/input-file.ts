@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises'
 import { basename, extname } from 'node:path'
 import { parseExactJson } from './exact-json.js'
+import { checkJsonDepth } from './json-depth.js'
 import type { InferInput } from './infer-input.js'
 import { InvalidInput, errorMessage } from '../errors.js'
 
@@ -40,6 +41,7 @@ export async function readInputFile(path: string): Promise<InferInput> {
 }
 
 function parseJson(text: string, what: string): unknown {
+  checkJsonDepth(text, `input file ${what}`)
   try {
     return parseExactJson(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
   } catch (err) {

@@ -6,7 +6,7 @@
  */
 import * as arrow from 'apache-arrow'
 import type { InferInput } from './infer-input.js'
-import { InvalidInput, errorMessage } from '../errors.js'
+import { InvalidInput, errorMessage, isQuiverError } from '../errors.js'
 import { type ModelSchema, toArrowSchema } from './schema.js'
 import { buildColumn } from './column-builder.js'
 import { conformTable } from './arrow-conform.js'
@@ -14,6 +14,7 @@ import { checkFieldNames, jsonToColumns, noRows } from './json-input.js'
 import { csvToColumns } from './csv.js'
 import { readParquetColumns } from './duckdb-io.js'
 import { makeAnyData } from './arrow-data.js'
+import { checkArrowClaims, checkIpcHeaders } from './arrow-claims.js'
 
 export interface ReadTableOptions {
   /**
@@ -33,8 +34,14 @@ export interface ReadTableOptions {
 export async function readTable(input: InferInput, schema: ModelSchema, opts: ReadTableOptions = {}): Promise<arrow.Table> {
   const nullsAllowed = opts.nullsAllowed ?? false
   switch (input.kind) {
-    case 'table': return conformTable(input.table, schema, nullsAllowed)
-    case 'arrow': return conformTable(parseIpc(input.bytes), schema, nullsAllowed)
+    case 'table':
+      checkArrowClaims(input.table)
+      return conformTable(input.table, schema, nullsAllowed)
+    case 'arrow': {
+      const table = parseIpc(input.bytes)
+      checkArrowClaims(table)
+      return conformTable(table, schema, nullsAllowed)
+    }
     case 'json': {
       const { columns, rows } = jsonToColumns(input.value, schema)
       return columnsToTable(columns, rows, schema, nullsAllowed)
@@ -61,8 +68,10 @@ function parseIpc(bytes: Uint8Array): arrow.Table {
   // tableFromIPC reads both layouts; the magic only decides what the error calls it.
   const format = Buffer.from(bytes.subarray(0, 6)).toString('latin1') === ARROW_FILE_MAGIC ? 'file' : 'stream'
   try {
+    checkIpcHeaders(bytes, format)
     return arrow.tableFromIPC(bytes)
   } catch (err) {
+    if (isQuiverError(err)) throw err
     throw new InvalidInput(`input is not valid Arrow IPC ${format} data: ${errorMessage(err)}`, {
       expected: `Arrow IPC ${format}`, got: 'unreadable bytes',
     }, { cause: err })

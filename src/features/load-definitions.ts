@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, extname, isAbsolute, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { checkJsonDepth } from '../data/json-depth.js'
 import { InvalidInput, errorMessage } from '../errors.js'
 
 const looksLikeDefinition = (v: unknown): v is Record<string, unknown> =>
@@ -31,6 +32,7 @@ async function jsonDefinitions(path: string): Promise<unknown[]> {
     throw new InvalidInput(`cannot read ${path}: ${errorMessage(err)}`, { field: 'file', got: path })
   })
   let value: unknown
+  checkJsonDepth(text, path)
   try {
     value = JSON.parse(text)
   } catch (err) {

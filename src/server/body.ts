@@ -1,5 +1,6 @@
 /** Request bodies read under a byte limit, and JSON parsed with an error that says where it broke. */
 import { parseExactJson } from '../data/exact-json.js'
+import { checkJsonDepth } from '../data/json-depth.js'
 import { InvalidInput, TooLarge, errorMessage } from '../errors.js'
 
 /** Megabytes, for messages. */
@@ -48,8 +49,10 @@ export async function readBody(req: Request, limit: number): Promise<Uint8Array>
 /** Parses JSON text; a syntax error names the position and what the body was for. */
 export function parseJson(bytes: Uint8Array, what: string): unknown {
   if (bytes.byteLength === 0) throw new InvalidInput(`${what} is empty; expected a JSON document`, { field: 'body' })
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
+  checkJsonDepth(text, what)
   try {
-    return parseExactJson(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'))
+    return parseExactJson(text)
   } catch (err) {
     throw new InvalidInput(`${what} is not valid JSON: ${errorMessage(err)}`, { field: 'body' })
   }

@@ -8,9 +8,9 @@ export interface Served {
 }
 
 /** Starts a real `bin/quiver serve --port 0` on the embedded home; resolves with its URL. */
-export function serve(home: string, args: string[]): Promise<Served> {
+export function serve(home: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Served> {
   const child = spawn(process.execPath, [BIN, '--home', home, 'serve', '--port', '0', ...args], {
-    cwd: REPO, env: { ...process.env, QUIVER_DATABASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: REPO, env: { ...process.env, QUIVER_DATABASE_URL: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
   let err = ''

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { Command, Option } from 'commander'
+import { checkJsonDepth } from '../../data/json-depth.js'
 import { parseSchema, type ModelSchema } from '../../data/schema.js'
-import { InvalidInput, errorMessage } from '../../errors.js'
+import { InvalidInput, errorMessage, isQuiverError } from '../../errors.js'
 import type { Arch, Framework } from '../../registry/frameworks.js'
 import { withApi } from '../context.js'
 import { printJson, progress } from '../output.js'
@@ -66,6 +67,7 @@ async function readSchemaFile(path: string, what: string): Promise<ModelSchema> 
     throw new InvalidInput(`${what} file ${path} cannot be read`, { field: what, got: path })
   }
   let value: unknown
+  checkJsonDepth(text, `${what} file ${path}`)
   try {
     value = JSON.parse(text)
   } catch (err) {
@@ -85,8 +87,10 @@ function parseMeta(entries: string[]): Record<string, unknown> {
   for (const entry of entries) {
     const [key, raw] = splitPair(entry, '--meta')
     try {
+      checkJsonDepth(raw, `--meta ${key}`)
       meta[key] = JSON.parse(raw)
-    } catch {
+    } catch (err) {
+      if (isQuiverError(err)) throw err
       meta[key] = raw
     }
   }

@@ -17,6 +17,7 @@ import type { Framework, Arch } from '../../registry/frameworks.js'
 import type { ModelSchema } from '../../data/schema.js'
 import { InvalidInput, errorMessage, isQuiverError } from '../../errors.js'
 import { mediaType, tooLarge } from '../body.js'
+import { checkJsonDepth } from '../../data/json-depth.js'
 
 export const UPLOAD_FIELDS = [
   'name', 'framework', 'input_schema', 'output_schema', 'tag', 'description', 'meta', 'no_wait', 'trust',
@@ -181,6 +182,7 @@ function one(fields: Map<string, string[]>, name: string): string | undefined {
 function jsonField(fields: Map<string, string[]>, name: string): unknown {
   const text = one(fields, name)
   if (text === undefined) return undefined
+  checkJsonDepth(text, `form field '${name}'`)
   try {
     return JSON.parse(text)
   } catch (err) {
@@ -226,6 +228,7 @@ function buildRequest(fields: Map<string, string[]>, additional: Record<string, 
 
 function parseNames(text: string): string[] {
   if (text.trim().startsWith('[')) {
+    checkJsonDepth(text, `form field 'tensor_fields'`)
     const v = (() => {
       try {
         return JSON.parse(text) as unknown

@@ -7,6 +7,7 @@ import * as arrow from 'apache-arrow'
 import { InvalidInput, Unsupported } from '../../errors.js'
 import { toArrowField, typeLabel, type ModelSchema, type SchemaField } from '../../data/schema.js'
 import { columnToTensor, fieldTensorShape, tensorToColumn, type TensorData } from '../../data/tensor.js'
+import { checkedElementCount } from './tensor-claims.js'
 import { decodeBinaryData, decodeJsonData, encodeBinaryData, encodeJsonData, splitBytesElements, type TensorPlace } from './tensor-data.js'
 import {
   DATATYPE, ELEMENT_TYPE, V2_DATATYPES, isDatatype, type Datatype, type InferenceRequest, type MetadataTensor, type RequestInput,
@@ -92,7 +93,7 @@ function inputToColumn(input: RequestInput, field: SchemaField, binary: Uint8Arr
   if (shape.length === 0) {
     throw new InvalidInput(`input '${input.name}' has shape []; its first axis must be the rows`, { field: input.name, expected: '[rows, ...]', got: '[]' })
   }
-  const count = shape.reduce((a, b) => a * b, 1)
+  const count = checkedElementCount(input, datatype, binary)
   const place: TensorPlace = { name: input.name, perRow: shape.slice(1).reduce((a, b) => a * b, 1) }
   if (field.type === 'binary') return binaryColumn(input, binary, count, place)
   const data: TensorData = binary
