@@ -4,10 +4,13 @@
  * does the rest.
  */
 import { Hono } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import { methodNotAllowed } from 'hono/method-not-allowed'
 import { routePath } from 'hono/route'
 import type { QuiverApi } from '../api/quiver-api.js'
 import { NotFound } from '../errors.js'
 import { bearerAuth, type TokenVerifier } from './auth.js'
+import { compressLargeResponses } from './compress-responses.js'
 import { ConcurrencyGuard, type ConcurrencyLimits } from './concurrency.js'
 import { type AppEnv, type ServerDeps, type ServerLimits } from './context.js'
 import { doorOf, errorResponse } from './errors.js'
@@ -56,7 +59,8 @@ export function createApp(opts: AppOptions): QuiverApp {
   const metrics = opts.metrics ?? new ServerMetrics()
   const guard = new ConcurrencyGuard({ ...DEFAULT_CONCURRENCY, ...defined(opts.concurrency) })
   const deps: ServerDeps = { api: opts.api, logger, limits: { ...DEFAULT_LIMITS, ...defined(opts.limits) }, guard }
-  const app = new Hono<AppEnv>()
+  // strict: false → `/v2/` and `/v1/models/` answer like `/v2` and `/v1/models`, as Triton's do.
+  const app = new Hono<AppEnv>({ strict: false })
 
   app.use('*', async (c, next) => {
     const start = performance.now()
@@ -70,6 +74,16 @@ export function createApp(opts: AppOptions): QuiverApp {
       model: c.get('model'), workspace: c.get('principal')?.workspace,
     })
   })
+  app.use('*', compressLargeResponses())
+  app.use('*', methodNotAllowed({
+    app,
+    onMethodNotAllowed: (c, methods) => {
+      const allow = methods.join(', ')
+      const res = errorResponse(doorOf(c.req.path), new HTTPException(405, { message: `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allow}` }))
+      res.headers.set('allow', allow)
+      return res
+    },
+  }))
   if (opts.auth) app.use('*', bearerAuth(opts.auth))
 
   app.route('/v1', modelRoutes(deps))
