@@ -9,14 +9,16 @@ import { methodNotAllowed } from 'hono/method-not-allowed'
 import { routePath } from 'hono/route'
 import type { QuiverApi } from '../api/quiver-api.js'
 import { NotFound } from '../errors.js'
+import { DEFAULT_WORKSPACE } from '../registry/registry.js'
 import { bearerAuth, type TokenVerifier } from './auth.js'
 import { compressLargeResponses } from './compress-responses.js'
 import { ConcurrencyGuard, type ConcurrencyLimits } from './concurrency.js'
-import { type AppEnv, type ServerDeps, type ServerLimits } from './context.js'
+import { WORKSPACE_HEADER, type AppEnv, type ServerDeps, type ServerLimits } from './context.js'
 import { doorOf, errorResponse } from './errors.js'
 import { SILENT_LOGGER, type Logger } from './logger.js'
 import { ServerMetrics } from './metrics.js'
 import { openApiDocument } from './openapi.js'
+import { KnownModels, type RequestLabels } from './request-labels.js'
 import { featureRoutes } from './v1/features.js'
 import { modelRoutes } from './v1/models.js'
 import { tokenRoutes, type TokenAdmin } from './v1/tokens.js'
@@ -59,6 +61,7 @@ export function createApp(opts: AppOptions): QuiverApp {
   const metrics = opts.metrics ?? new ServerMetrics()
   const guard = new ConcurrencyGuard({ ...DEFAULT_CONCURRENCY, ...defined(opts.concurrency) })
   const deps: ServerDeps = { api: opts.api, logger, limits: { ...DEFAULT_LIMITS, ...defined(opts.limits) }, guard }
+  const known = new KnownModels(async (ws) => (await opts.api.listModels({ workspace: ws })).map((m) => m.name))
   // strict: false → `/v2/` and `/v1/models/` answer like `/v2` and `/v1/models`, as Triton's do.
   const app = new Hono<AppEnv>({ strict: false })
 
@@ -68,10 +71,16 @@ export function createApp(opts: AppOptions): QuiverApp {
     const seconds = (performance.now() - start) / 1000
     const matched = routePath(c, -1)
     const route = matched === '*' || matched === '/*' ? 'unmatched' : matched
-    metrics.observe(c.req.method, route, c.res.status, c.get('model'), seconds)
+    const principal = c.get('principal')
+    const ref = c.get('model')
+    if (c.req.method === 'POST' && route === '/v1/models' && c.res.status === 201) known.forget(principal?.workspace ?? requestedWorkspace(c.req.raw) ?? DEFAULT_WORKSPACE)
+    // With auth on, a request without a valid token is about nothing it may name.
+    const labels: RequestLabels = opts.auth && !principal
+      ? { workspace: '', model: '' }
+      : await known.labels({ principalWorkspace: principal?.workspace, requestedWorkspace: requestedWorkspace(c.req.raw), ref })
+    metrics.observe(c.req.method, route, c.res.status, labels, seconds)
     logger.info('request', {
-      method: c.req.method, path: c.req.path, route, status: c.res.status, ms: Math.round(seconds * 1e4) / 10,
-      model: c.get('model'), workspace: c.get('principal')?.workspace,
+      method: c.req.method, route, status: c.res.status, ms: Math.round(seconds * 1e4) / 10, ...labels,
     })
   })
   app.use('*', compressLargeResponses())
@@ -90,12 +99,17 @@ export function createApp(opts: AppOptions): QuiverApp {
   app.route('/v1', tokenRoutes(deps, opts.tokens))
   app.route('/v1', featureRoutes(deps))
   app.route('/v2', v2Routes(deps))
-  app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }))
+  // A token sees its own workspace's series and the server-wide ones, never another workspace's.
+  app.get('/metrics', async (c) => c.body(await metrics.render(c.get('principal')?.workspace), 200, { 'content-type': metrics.contentType }))
   app.get('/openapi.json', (c) => c.json(openApiDocument()))
 
   app.notFound((c) => errorResponse(doorOf(c.req.path), new NotFound(`no route for ${c.req.method} ${c.req.path}; see /openapi.json`)))
   app.onError((err, c) => errorResponse(doorOf(c.req.path), err, logger))
   return { app, metrics, guard }
+}
+
+function requestedWorkspace(req: Request): string | undefined {
+  return new URL(req.url).searchParams.get('workspace') || req.headers.get(WORKSPACE_HEADER) || undefined
 }
 
 /** Drops undefined entries so that they do not override defaults. */

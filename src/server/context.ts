@@ -12,7 +12,7 @@ export type { Principal, Role } from '../api/auth-api.js'
 export type AppEnv = {
   Variables: {
     principal?: Principal
-    /** The model a request is about, for metrics and logs. */
+    /** The model reference a request names; metrics and logs show it only if it exists. */
     model?: string
   }
 }
@@ -69,13 +69,4 @@ export function versionRef(name: string, version: string): string {
   if (/^[0-9]+$/.test(version)) return `${name}#${version}`
   if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(version)) return `${name}:${version}`
   return `${name}@${version}`
-}
-
-/** The model name of a reference, for labels; the reference itself when it does not parse. */
-export function modelLabel(ref: string): string {
-  try {
-    return parseRef(ref).name
-  } catch {
-    return 'invalid'
-  }
 }

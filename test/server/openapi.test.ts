@@ -30,7 +30,7 @@ describe('/openapi.json and /metrics', () => {
     }
   })
 
-  it('counts requests and their latency per route and model', async () => {
+  it('counts requests and their latency per route and model, unknown names under one label', async () => {
     await h.app.request('/v1/models', { method: 'POST', body: await uploadForm({ name: 'iris', framework: 'onnx' }, { path: IRIS_ONNX }) })
     const body = JSON.stringify(await golden('v2-infer-request-iris.json'))
     for (let i = 0; i < 3; i++) assert.equal((await h.app.request('/v2/models/iris/infer', { method: 'POST', body })).status, 200)
@@ -38,9 +38,10 @@ describe('/openapi.json and /metrics', () => {
     const res = await h.app.request('/metrics')
     assert.match(res.headers.get('content-type')!, /text\/plain/)
     const text = await res.text()
-    assert.match(text, /quiver_http_requests_total\{method="POST",route="\/v2\/models\/:name\/infer",status="200",model="iris"\} 3/)
-    assert.match(text, /quiver_http_requests_total\{method="POST",route="\/v2\/models\/:name\/infer",status="404",model="nope"\} 1/)
-    assert.match(text, /quiver_http_request_duration_seconds_count\{method="POST",route="\/v2\/models\/:name\/infer",model="iris"\} 3/)
-    assert.match(text, /quiver_http_requests_total\{method="POST",route="\/v1\/models",status="201",model="iris"\} 1/)
+    assert.match(text, /quiver_http_requests_total\{method="POST",route="\/v2\/models\/:name\/infer",status="200",workspace="default",model="iris"\} 3/)
+    assert.doesNotMatch(text, /nope/)
+    assert.match(text, /quiver_http_requests_total\{method="POST",route="\/v2\/models\/:name\/infer",status="404",workspace="default",model="\(unknown\)"\} 1/)
+    assert.match(text, /quiver_http_request_duration_seconds_count\{method="POST",route="\/v2\/models\/:name\/infer",workspace="default",model="iris"\} 3/)
+    assert.match(text, /quiver_http_requests_total\{method="POST",route="\/v1\/models",status="201",workspace="default",model="iris"\} 1/)
   })
 })

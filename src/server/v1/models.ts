@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono'
 import { writeTable } from '../../data/table-output.js'
 import { InvalidInput } from '../../errors.js'
 import { parseJson, readBody } from '../body.js'
-import { modelLabel, requireRole, scopeOf, versionRef, type AppEnv, type ServerDeps } from '../context.js'
+import { requireRole, scopeOf, versionRef, type AppEnv, type ServerDeps } from '../context.js'
 import { inferInputOf, OUTPUT_MEDIA, outputFormatOf } from './infer-format.js'
 import { receiveUpload } from './upload-form.js'
 
@@ -71,9 +71,9 @@ export function modelRoutes(deps: ServerDeps): Hono<AppEnv> {
   return app
 }
 
-/** Records the model for metrics and logs; returns the reference unchanged. */
+/** Records the reference for metrics and logs (counted by name only if it exists); returns it. */
 function named(c: Context<AppEnv>, ref: string): string {
-  c.set('model', modelLabel(ref))
+  c.set('model', ref)
   return ref
 }
 
