@@ -85,7 +85,7 @@ export class ConvertedRuntime implements Runtime {
       return session
     }
     const { extraction, model: spec } = await ModelExtraction.start({
-      python, path, fileName: v.file_name, framework: v.framework, fields: output.map((f) => f.name), referenceOnly: json, signal: ctx.signal,
+      python, path, fileName: v.file_name, framework: v.framework, fields: output.map((f) => f.name), referenceOnly: json, trusted: v.config.trusted === true, signal: ctx.signal,
     })
     try {
       const extracted = (json ? { kind: 'xgboost', estimator: 'Booster', wrapper: 'booster', iteration_end: 0, classes: null, json: await readJson(path, v.file_name) } : spec) as ExtractedModel

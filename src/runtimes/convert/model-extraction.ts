@@ -22,6 +22,8 @@ export interface ExtractionRequest {
   fields: readonly string[]
   /** Only load the model and compute reference outputs (its structure is read in TypeScript). */
   referenceOnly?: boolean
+  /** Unpickle without the restricted unpickler's safe list (`--trust`). */
+  trusted?: boolean
   signal?: AbortSignal
 }
 
@@ -40,6 +42,7 @@ export class ModelExtraction {
     this.#label = req.fileName
     const args = ['-B', EXTRACT_SCRIPT, req.path, req.fileName, req.framework, req.fields.join(',')]
     if (req.referenceOnly) args.push('--reference-only')
+    if (req.trusted) args.push('--trusted')
     this.#child = spawn(req.python, args, { stdio: ['pipe', 'pipe', 'pipe'], signal: req.signal, env: { ...process.env, PYTHONWARNINGS: 'ignore' } })
     this.#child.stderr.setEncoding('utf8').on('data', (d: string) => {
       this.#stderr.push(d)

@@ -1,7 +1,7 @@
 """Reads a fitted sklearn/xgboost model and prints its structure as JSON for native evaluation.
 
 Protocol (one JSON document per line):
-  argv: PATH FILE_NAME FRAMEWORK OUTPUT_FIELDS(comma-separated) [--reference-only]
+  argv: PATH FILE_NAME FRAMEWORK OUTPUT_FIELDS(comma-separated) [--reference-only] [--trusted]
   stdout line 1: {"ok": true, "model": {...}} or {"ok": false, "code": ..., "message": ...}
   stdin line 1: {"rows": R, "features": F, "dtype": D, "x": base64 of R*F little-endian float64, cast to D}
   stdout line 2: {"ok": true, "outputs": {field: {"shape": [...], "f8": base64} | {"shape": [...], "labels": [...]}}}
@@ -10,9 +10,13 @@ evaluator is checked against what the model would otherwise serve.
 """
 import base64
 import json
+import os
 import sys
 
 import numpy as np
+
+# The restricted unpickler is shared with the Python worker.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python", "worker"))
 
 SKLEARN_OUTPUTS = {"predictions": "predict", "probabilities": "predict_proba", "scores": "decision_function",
                    "labels": "predict"}
@@ -51,23 +55,28 @@ def is_pickle(path):
     return head[:1] in (b"\x80", b"\x78") or head[:2] in (b"\x1f\x8b", b"BZ", b"\x5d\x00") or head == b"\xfd7zXZ\x00"
 
 
-def unpickle(path, file_name):
+def unpickle(path, file_name, trusted):
+    import quiver_safe_unpickle
     try:
+        if not trusted:
+            return quiver_safe_unpickle.load(path, file_name)
         import joblib
         return joblib.load(path)
     except ImportError:
         import pickle
         with open(path, "rb") as f:
             return pickle.load(f)
+    except quiver_safe_unpickle.UnsafePickle as exc:
+        raise Refusal(str(exc), "invalid_input") from exc
     except (ModuleNotFoundError, AttributeError) as exc:
         raise Refusal(f"{file_name} needs {exc} to load") from exc
     except Exception as exc:
         raise Refusal(f"{file_name} could not be unpickled: {exc}", "invalid_input") from exc
 
 
-def load(path, file_name, framework):
+def load(path, file_name, framework, trusted):
     if framework == "sklearn" or is_pickle(path):
-        return unpickle(path, file_name)
+        return unpickle(path, file_name, trusted)
     import xgboost
     try:
         return xgboost.Booster(model_file=path)
@@ -219,9 +228,10 @@ def encode(value):
 def main():
     path, file_name, framework, fields = sys.argv[1:5]
     reference_only = "--reference-only" in sys.argv[5:]
+    trusted = "--trusted" in sys.argv[5:]
     fields = [f for f in fields.split(",") if f]
     try:
-        obj = load(path, file_name, framework)
+        obj = load(path, file_name, framework, trusted)
         model = {} if reference_only else describe(obj)
     except Refusal as exc:
         emit({"ok": False, "code": exc.code, "message": str(exc)})

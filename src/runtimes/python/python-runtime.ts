@@ -65,6 +65,8 @@ export class PythonRuntime implements Runtime {
     const load: Record<string, unknown> = {
       kind: 'load', model: label, name: v.name, framework, file_name: v.file_name, metadata: v.metadata,
       input_fields: fieldsOf(inputSchema), output_fields: fieldsOf(outputSchema),
+      // Untrusted pickles are unpickled by the worker's restricted unpickler as well as scanned here.
+      trusted: v.config.trusted === true,
     }
     const modules = [...BASE_MODULES[framework]]
     if (framework === 'python' || framework === 'custom') {

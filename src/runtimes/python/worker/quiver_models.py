@@ -7,6 +7,7 @@ import zipfile
 
 import numpy as np
 
+import quiver_safe_unpickle
 from quiver_wire import QuiverError
 
 SKLEARN_OUTPUTS = {
@@ -38,12 +39,16 @@ def _is_pickle(path):
 def _unpickle(request):
     path = request["path"]
     try:
+        if not request.get("trusted"):
+            return quiver_safe_unpickle.load(path, request["file_name"])
         import joblib
         return joblib.load(path)
     except ImportError:
         import pickle
         with open(path, "rb") as f:
             return pickle.load(f)
+    except quiver_safe_unpickle.UnsafePickle as exc:
+        raise QuiverError(str(exc), code="invalid_input") from exc
     except (ModuleNotFoundError, AttributeError) as exc:
         raise QuiverError(f"{request['file_name']} needs {exc} to load; the worker cannot import it",
                           code="unsupported") from exc
