@@ -4,7 +4,6 @@
  * together; the command line only calls it.
  */
 import { createLocalQuiver } from './api/create-local.js'
-import { LocalAuthApi } from './api/local-auth-api.js'
 import { createApp } from './server/app.js'
 import { startServer } from './server/http-server.js'
 import { createLogger, SILENT_LOGGER, type LogLevel } from './server/logger.js'
@@ -31,7 +30,7 @@ export interface ServingQuiver {
 export async function serveQuiver(opts: ServeOptions): Promise<ServingQuiver> {
   const api = await createLocalQuiver({ home: opts.home })
   try {
-    const auth = LocalAuthApi.of(api)
+    const auth = api.auth
     const logger = opts.logLevel === false ? SILENT_LOGGER : createLogger({ level: opts.logLevel })
     const { app } = createApp({
       api,

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { packagePath } from '../package-path.js'
-import type { VersionRecord } from '../registry/version-record.js'
+import type { VersionRecord } from '../records/version-record.js'
 
 const BIN = packagePath('bin/quiver')
 

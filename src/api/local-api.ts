@@ -1,26 +1,29 @@
 import type { Table } from 'apache-arrow'
 import { Unsupported } from '../errors.js'
 import type { ArtifactStore } from '../artifacts/artifact-store.js'
-import { inferWithSession } from '../pipelines/model-inference.js'
-import { SessionCache } from '../pipelines/session-cache.js'
+import type { ConcurrencyLimits } from '../pipelines/concurrency.js'
+import { InferencePath } from '../pipelines/inference-path.js'
 import { isFinal } from '../registry/status.js'
-import { parseRef, isPinned } from '../registry/refs.js'
+import { parseRef } from '../registry/refs.js'
 import { DEFAULT_WORKSPACE, Registry } from '../registry/registry.js'
-import type { ModelSummary, VersionRecord } from '../registry/version-record.js'
+import type { ModelSummary, VersionRecord } from '../records/version-record.js'
 import { Runtimes } from '../runtimes/runtime-table.js'
 import type { MetadataStore } from '../store/store.js'
 import { SqlMetadataStore } from '../store/sql-store.js'
 import { SqlFeatureSetStore } from '../store/sql-feature-set-store.js'
+import { SqlTokenStore } from '../store/sql-token-store.js'
+import type { AuthApi } from './auth-api.js'
+import { LocalAuthApi } from './local-auth-api.js'
 import { LocalFeatureApi } from './local-feature-api.js'
-import { loadContextFor, loadModel } from './model-loader.js'
 import { convertVersion, uploadModel } from './model-upload.js'
-import type { InferInput, QuiverApi, ScopeOptions, UploadRequest } from './quiver-api.js'
-import { RefCache } from './ref-cache.js'
+import type { ConvertOptions, InferInput, QuiverApi, ScopeOptions, UploadRequest } from './quiver-api.js'
 
 export interface LocalQuiverDeps {
   store: MetadataStore
   artifacts: ArtifactStore
   runtimes?: Runtimes
+  /** Bounds concurrent model executions (defaults: 64 running, 4096 waiting). */
+  concurrency?: Partial<ConcurrencyLimits>
   /**
    * Hands `noWait` conversions to another process instead of this one (a CLI command exits
    * right after it answers).
@@ -28,15 +31,15 @@ export interface LocalQuiverDeps {
   detachConversion?: (version: VersionRecord, tags: readonly string[]) => void
 }
 
-/** The core, in process: wires the registry, artifact store, runtimes and loaded sessions. */
+/** The core, in process: wires the registry, artifact store, runtimes and the inference path. */
 export class LocalQuiverApi implements QuiverApi {
   readonly registry: Registry
   readonly artifacts: ArtifactStore
   readonly runtimes: Runtimes
-  readonly sessions = new SessionCache()
+  readonly inference: InferencePath
   readonly #store: MetadataStore
   #features?: LocalFeatureApi
-  readonly #refs = new RefCache()
+  #auth?: LocalAuthApi
   readonly #background = new Set<Promise<unknown>>()
   readonly #detachConversion?: (version: VersionRecord, tags: readonly string[]) => void
 
@@ -45,22 +48,38 @@ export class LocalQuiverApi implements QuiverApi {
     this.#store = deps.store
     this.artifacts = deps.artifacts
     this.runtimes = deps.runtimes ?? new Runtimes()
+    this.inference = new InferencePath({ registry: this.registry, artifacts: this.artifacts, runtimes: this.runtimes, concurrency: deps.concurrency })
     this.#detachConversion = deps.detachConversion
+  }
+
+  /** Loaded sessions by version id (uploads hand theirs over, so the first inference loads nothing). */
+  get sessions() {
+    return this.inference.sessions
   }
 
   /** Feature sets over the same database; opened on first use. */
   get features(): LocalFeatureApi {
     if (!this.#features) {
-      if (!(this.#store instanceof SqlMetadataStore)) throw new Unsupported('feature sets need the SQL metadata store')
-      this.#features = new LocalFeatureApi({ store: new SqlFeatureSetStore(this.#store.driver), registry: this.registry })
+      this.#features = new LocalFeatureApi({ store: new SqlFeatureSetStore(this.#sqlDriver('feature sets')), registry: this.registry })
     }
     return this.#features
+  }
+
+  /** API tokens in the same database. */
+  get auth(): AuthApi {
+    this.#auth ??= new LocalAuthApi(new SqlTokenStore(this.#sqlDriver('API tokens')))
+    return this.#auth
+  }
+
+  #sqlDriver(what: string) {
+    if (!(this.#store instanceof SqlMetadataStore)) throw new Unsupported(`${what} need the SQL metadata store`)
+    return this.#store.driver
   }
 
   convertLater(version: VersionRecord, tags: readonly string[], progress: (m: string) => void): void {
     if (this.#detachConversion) return this.#detachConversion(version, tags)
     const work = convertVersion(this, version, tags, progress)
-      .then((v) => this.#refs.forgetModel(v.workspace, v.name))
+      .then((v) => this.inference.forgetModel(v.workspace, v.name))
       .catch(() => {})
     this.#background.add(work)
     void work.finally(() => this.#background.delete(work))
@@ -68,19 +87,15 @@ export class LocalQuiverApi implements QuiverApi {
 
   async uploadModel(req: UploadRequest): Promise<VersionRecord> {
     const v = await uploadModel(this, req)
-    this.#refs.forgetModel(v.workspace, v.name)
+    this.inference.forgetModel(v.workspace, v.name)
     return v
   }
 
-  /** Converts a version left in `pending_conversion` (e.g. by an upload with `noWait` in another process). */
-  async convertPending(
-    ref: string,
-    opts: ScopeOptions & { tags?: string[]; onProgress?: (m: string) => void } = {},
-  ): Promise<VersionRecord> {
+  async convertPending(ref: string, opts: ConvertOptions = {}): Promise<VersionRecord> {
     const v = await this.registry.resolve(ref, opts.workspace)
     if (v.status !== 'pending_conversion') return v
     const result = await convertVersion(this, v, opts.tags ?? [], opts.onProgress ?? (() => {}))
-    this.#refs.forgetModel(v.workspace, v.name)
+    this.inference.forgetModel(v.workspace, v.name)
     return result
   }
 
@@ -108,39 +123,32 @@ export class LocalQuiverApi implements QuiverApi {
 
   async tag(ref: string, tag: string, opts: ScopeOptions = {}): Promise<VersionRecord> {
     const v = await this.registry.tag(ref, tag, opts.workspace)
-    this.#refs.forgetModel(v.workspace, v.name)
+    this.inference.forgetModel(v.workspace, v.name)
     return v
   }
 
   async untag(name: string, tag: string, opts: ScopeOptions = {}): Promise<void> {
     await this.registry.untag(name, tag, opts.workspace)
     const parsed = parseRef(name)
-    this.#refs.forgetModel(parsed.workspace ?? opts.workspace ?? DEFAULT_WORKSPACE, parsed.name)
+    this.inference.forgetModel(parsed.workspace ?? opts.workspace ?? DEFAULT_WORKSPACE, parsed.name)
   }
 
-  async infer(ref: string, input: InferInput, opts: ScopeOptions = {}): Promise<Table> {
-    const v = await this.#resolveReady(ref, opts.workspace)
-    const session = await this.sessions.get(v.id, async () => {
-      const loaded = await loadModel(v, this.runtimes, loadContextFor(v, this.artifacts, () => {}))
-      return loaded.session
-    })
-    return inferWithSession(session, v.runtime, input)
+  infer(ref: string, input: InferInput, opts: ScopeOptions = {}): Promise<Table> {
+    return this.inference.infer(ref, input, opts.workspace)
   }
 
-  async #resolveReady(ref: string, workspace = DEFAULT_WORKSPACE): Promise<VersionRecord> {
-    const key = `${workspace}\u0000${ref}`
-    const cached = this.#refs.get(key)
-    if (cached) return cached
-    const v = await this.registry.resolveReady(ref, workspace)
-    this.#refs.set(key, v, isPinned(parseRef(ref).selector))
-    return v
+  readyVersion(ref: string, opts: ScopeOptions = {}): Promise<VersionRecord> {
+    return this.inference.readyVersion(ref, opts.workspace)
+  }
+
+  inferVersion(version: VersionRecord, input: InferInput): Promise<Table> {
+    return this.inference.inferVersion(version, input)
   }
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.#background])
-    await this.sessions.closeAll()
+    await this.inference.close()
     await this.runtimes.dispose()
-    await this.registry.store.close()
+    await this.registry.close()
   }
 }
-

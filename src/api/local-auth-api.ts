@@ -1,10 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { InvalidInput, NotFound, Unsupported } from '../errors.js'
+import { InvalidInput, NotFound } from '../errors.js'
 import { assertValidName } from '../registry/names.js'
-import { SqlMetadataStore } from '../store/sql-store.js'
-import { SqlTokenStore } from '../store/sql-token-store.js'
 import type { TokenStore } from '../store/token-store.js'
-import type { LocalQuiverApi } from './local-api.js'
 import { isRole, ROLES, type AuthApi, type CreatedToken, type CreateTokenRequest, type Principal, type TokenInfo } from './auth-api.js'
 
 const TOKEN_PREFIX = 'qvr_'
@@ -20,13 +17,6 @@ export class LocalAuthApi implements AuthApi {
 
   constructor(store: TokenStore) {
     this.#store = store
-  }
-
-  /** Tokens in the same database as the core's registry. */
-  static of(api: LocalQuiverApi): LocalAuthApi {
-    const store = api.registry.store
-    if (!(store instanceof SqlMetadataStore)) throw new Unsupported('API tokens need the SQL metadata store')
-    return new LocalAuthApi(new SqlTokenStore(store.driver))
   }
 
   async createToken(req: CreateTokenRequest): Promise<CreatedToken> {

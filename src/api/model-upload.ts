@@ -4,13 +4,13 @@ import { basename } from 'node:path'
 import type { ArtifactStore, BlobRef } from '../artifacts/artifact-store.js'
 import { parseSchema, type ModelSchema } from '../data/schema.js'
 import { errorMessage, InvalidInput, isQuiverError, QuiverError } from '../errors.js'
-import { ARCHES, FRAMEWORKS, isFramework, type Arch } from '../registry/frameworks.js'
+import { ARCHES, FRAMEWORKS, isFramework, type Arch } from '../records/frameworks.js'
 import { assertValidName, assertValidTag } from '../registry/names.js'
 import { DEFAULT_WORKSPACE, type Registry } from '../registry/registry.js'
-import type { VersionConfig, VersionRecord } from '../registry/version-record.js'
+import type { VersionConfig, VersionRecord } from '../records/version-record.js'
 import type { SessionCache } from '../pipelines/session-cache.js'
-import type { Runtimes } from '../runtimes/runtime-table.js'
-import { loadContextFor, loadModel } from './model-loader.js'
+import { frameworkFacts, type Runtimes } from '../runtimes/runtime-table.js'
+import { loadContextFor, loadModel } from '../pipelines/model-loader.js'
 import type { UploadRequest, UploadSource } from './quiver-api.js'
 
 export interface UploadDeps {
@@ -21,10 +21,6 @@ export interface UploadDeps {
   /** Converts later, for `noWait` (in this process, or in a detached one). */
   convertLater(version: VersionRecord, tags: readonly string[], progress: (m: string) => void): void
 }
-
-/** Frameworks whose schemas can be read from the model file itself (SPEC §3). */
-const SCHEMA_FROM_MODEL = new Set(['onnx', 'tensorflow'])
-const ARCHIVE_FRAMEWORKS = new Set(['python', 'custom'])
 
 /**
  * Registers a new version: checks the request, stores the blobs, creates the version as
@@ -46,7 +42,8 @@ export async function uploadModel(deps: UploadDeps, req: UploadRequest): Promise
       stored.push(blob)
       additional[name] = blob.sha256
     }
-    const config: VersionConfig = { archive: ARCHIVE_FRAMEWORKS.has(req.framework) }
+    const facts = frameworkFacts(req.framework)
+    const config: VersionConfig = { archive: facts.artifact === 'archive' }
     if (req.tensorFields?.length) config.tensor_fields = req.tensorFields
     if (req.trust) config.trusted = true
     version = await deps.registry.createVersion({
@@ -57,7 +54,7 @@ export async function uploadModel(deps: UploadDeps, req: UploadRequest): Promise
       sha256: main.sha256,
       size_bytes: main.size,
       framework: req.framework,
-      runtime: req.framework === 'onnx' ? 'native' : 'containerized',
+      runtime: facts.kind,
       status: 'pending_conversion',
       input_schema: checked.inputSchema,
       output_schema: checked.outputSchema,
@@ -82,7 +79,7 @@ export async function uploadModel(deps: UploadDeps, req: UploadRequest): Promise
     return await convertVersion(deps, version, req.tags ?? [], progress)
   } catch (err) {
     // The file itself is bad: take the version and its blobs back out, as if never uploaded.
-    await deps.registry.store.deleteVersion(version.id).catch(() => {})
+    await deps.registry.deleteVersion(version.id).catch(() => {})
     await forgetBlobs(deps, stored)
     if (isQuiverError(err) && err.code === 'invalid_input') throw err
     throw new InvalidInput(`${version.file_name} could not be loaded as a ${req.framework} model: ${errorMessage(err)}`, {
@@ -120,9 +117,9 @@ export async function convertVersion(
     config: { ...v.config, runtime_detail: loaded.detail },
   })
   deps.sessions.set(v.id, loaded.session)
-  for (const tag of tags) await deps.registry.store.setTag(v.id, tag)
+  for (const tag of tags) await deps.registry.setTagById(v.id, tag)
   progress(`${v.name}#${v.seq} ready (${loaded.kind} runtime: ${loaded.detail})`)
-  return tags.length ? (await deps.registry.store.getVersionById(v.id))! : v
+  return tags.length ? deps.registry.byId(v.id) : v
 }
 
 interface CheckedRequest {
@@ -144,7 +141,7 @@ function checkRequest(req: UploadRequest): CheckedRequest {
   }
   const inputSchema = req.inputSchema ? parseSchema(req.inputSchema, 'input schema') : null
   const outputSchema = req.outputSchema ? parseSchema(req.outputSchema, 'output schema') : null
-  if (!SCHEMA_FROM_MODEL.has(req.framework)) {
+  if (frameworkFacts(req.framework).schemas === 'given') {
     for (const [schema, which] of [[inputSchema, 'input'], [outputSchema, 'output']] as const) {
       if (!schema) {
         throw new InvalidInput(`framework '${req.framework}' needs an ${which} schema (--${which}-schema FILE); only onnx and tensorflow models describe their own`, {
@@ -180,7 +177,7 @@ async function putSource(artifacts: ArtifactStore, source: UploadSource, what: s
 async function forgetBlobs(deps: UploadDeps, blobs: BlobRef[]): Promise<void> {
   for (const b of blobs) {
     try {
-      if ((await deps.registry.store.blobReferences(b.sha256)) === 0) await deps.artifacts.delete(b.sha256)
+      if ((await deps.registry.blobReferences(b.sha256)) === 0) await deps.artifacts.delete(b.sha256)
     } catch (err) {
       if (!(err instanceof QuiverError)) throw err
     }

@@ -1,8 +1,9 @@
 import type { Table } from 'apache-arrow'
 import type { InferInput } from '../data/infer-input.js'
 import type { ModelSchema } from '../data/schema.js'
-import type { Arch, Framework } from '../registry/frameworks.js'
-import type { ModelSummary, VersionRecord } from '../registry/version-record.js'
+import type { Arch, Framework } from '../records/frameworks.js'
+import type { ModelSummary, VersionRecord } from '../records/version-record.js'
+import type { AuthApi } from './auth-api.js'
 import type { FeatureApi } from './feature-api.js'
 
 export type UploadSource =
@@ -38,6 +39,12 @@ export interface ScopeOptions {
   workspace?: string
 }
 
+export interface ConvertOptions extends ScopeOptions {
+  /** Tags to set once the version is ready. */
+  tags?: string[]
+  onProgress?: (message: string) => void
+}
+
 /**
  * The one core. The CLI, REST and V2 handlers and the SDK all speak this interface; `LocalQuiverApi`
  * runs it in process, `RemoteQuiverApi` over HTTP.
@@ -45,6 +52,8 @@ export interface ScopeOptions {
 export interface QuiverApi {
   /** Feature sets and models as features (SPEC §7). */
   readonly features: FeatureApi
+  /** API tokens: the home's own, or a server's over `/v1/tokens`. */
+  readonly auth: AuthApi
   uploadModel(req: UploadRequest): Promise<VersionRecord>
   listModels(opts?: ScopeOptions): Promise<ModelSummary[]>
   listVersions(name: string, opts?: ScopeOptions): Promise<VersionRecord[]>
@@ -56,5 +65,11 @@ export interface QuiverApi {
   untag(name: string, tag: string, opts?: ScopeOptions): Promise<void>
   /** Runs the version on the input; returns SPEC §4's result table (time, in.*, out.*, anomaly.*). */
   infer(ref: string, input: InferInput, opts?: ScopeOptions): Promise<Table>
+  /** The ready version a reference names now, as inference resolves it (cached); NotReady when not ready. */
+  readyVersion(ref: string, opts?: ScopeOptions): Promise<VersionRecord>
+  /** Runs a version `readyVersion` returned, without resolving it again. */
+  inferVersion(version: VersionRecord, input: InferInput): Promise<Table>
+  /** Converts a version left in `pending_conversion` (by an upload with `noWait` in another process). */
+  convertPending(ref: string, opts?: ConvertOptions): Promise<VersionRecord>
   close(): Promise<void>
 }

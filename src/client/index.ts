@@ -13,8 +13,8 @@
 import { Table } from 'apache-arrow'
 import type { InferInput, ScopeOptions } from '../api/quiver-api.js'
 import type { ModelSchema } from '../data/schema.js'
-import type { Arch, Framework } from '../registry/frameworks.js'
-import type { ModelSummary, VersionRecord } from '../registry/version-record.js'
+import type { Arch, Framework } from '../records/frameworks.js'
+import type { ModelSummary, VersionRecord } from '../records/version-record.js'
 import { RemoteQuiverApi, type RemoteQuiverOptions } from './remote-api.js'
 
 export { RemoteQuiverApi, type RemoteQuiverOptions } from './remote-api.js'
@@ -27,7 +27,7 @@ export type { QuiverApi, UploadRequest, UploadSource, InferInput, ScopeOptions }
 export type { FeatureApi, FeatureSetRecord, AppliedFeatureSet, FeatureSetDefinition } from '../api/feature-api.js'
 export type { AuthApi, CreatedToken, TokenInfo, Role } from '../api/auth-api.js'
 export type { ModelSchema, SchemaField, FieldType } from '../data/schema.js'
-export type { ModelSummary, VersionRecord } from '../registry/version-record.js'
+export type { ModelSummary, VersionRecord } from '../records/version-record.js'
 
 export interface UploadOptions {
   framework: Framework

@@ -3,8 +3,8 @@ import { Readable } from 'node:stream'
 import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow'
 import type { AuthApi, CreatedToken, CreateTokenRequest, Principal, TokenInfo } from '../api/auth-api.js'
 import type { InferInput, QuiverApi, ScopeOptions, UploadRequest } from '../api/quiver-api.js'
-import { InvalidInput, RuntimeFailure, Unsupported, errorMessage } from '../errors.js'
-import type { ModelSummary, VersionRecord } from '../registry/version-record.js'
+import { InvalidInput, NotReady, RuntimeFailure, Unsupported, errorMessage } from '../errors.js'
+import type { ModelSummary, VersionRecord } from '../records/version-record.js'
 import { errorFromResponse } from './errors.js'
 import { RemoteFeatureApi } from './remote-feature-api.js'
 import { multipartBody, type FormPart } from './multipart.js'
@@ -122,6 +122,29 @@ export class RemoteQuiverApi implements QuiverApi, AuthApi {
       body,
     })
     return tableFromIPC(new Uint8Array(await res.arrayBuffer()))
+  }
+
+  /** The server's `/v1/tokens`. */
+  get auth(): AuthApi {
+    return this
+  }
+
+  /** Conversion runs where the artifacts are: on the server's own home. */
+  convertPending(ref: string): Promise<VersionRecord> {
+    return Promise.reject(new InvalidInput(`convert runs on the home folder, not with --server (${ref} converts on the server that holds it)`, { field: 'server' }))
+  }
+
+  /** The server resolves references per request; this asks once for the version a reference names now. */
+  async readyVersion(ref: string, opts: ScopeOptions = {}): Promise<VersionRecord> {
+    const v = await this.getVersion(ref, opts)
+    if (v.status !== 'ready') {
+      throw new NotReady(`${v.name}#${v.seq} is not ready (status ${v.status}${v.error_message ? `: ${v.error_message}` : ''})`, { status: v.status })
+    }
+    return v
+  }
+
+  inferVersion(v: VersionRecord, input: InferInput): Promise<Table> {
+    return this.infer(`${v.workspace}/${v.name}:${v.version}`, input, { workspace: v.workspace })
   }
 
   createToken(req: CreateTokenRequest): Promise<CreatedToken> {

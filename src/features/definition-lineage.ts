@@ -1,6 +1,6 @@
 /** The lineage a feature-set version brings: source → set → features, models and inputs → derived features. */
 import type { LineageEdge } from '../store/feature-set-store.js'
-import type { VersionRecord } from '../registry/version-record.js'
+import type { VersionRecord } from '../records/version-record.js'
 import { inputFeatures, type FeatureSetDefinition } from './definition.js'
 
 export const NODE = { source: 'source', set: 'feature_set', feature: 'feature', model: 'model_version', trainingSet: 'training_set' } as const

@@ -2,7 +2,7 @@
 import { NotFound } from '../errors.js'
 import type { SchemaField } from '../data/schema.js'
 import { assertValidName } from '../registry/names.js'
-import type { VersionRecord } from '../registry/version-record.js'
+import type { VersionRecord } from '../records/version-record.js'
 import type { FeatureSetStore, StoredFeatureSet } from '../store/feature-set-store.js'
 import { digestOf } from './canonical-json.js'
 import { parseFeatureSet, type FeatureSetDefinition } from './definition.js'

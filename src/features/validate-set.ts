@@ -7,7 +7,7 @@
 import { InvalidInput, NotFound, isQuiverError } from '../errors.js'
 import { isListType, sameType, typeLabel, type FieldType, type ModelSchema, type SchemaField } from '../data/schema.js'
 import { isNumericType } from '../data/scalar-codecs.js'
-import type { VersionRecord } from '../registry/version-record.js'
+import type { VersionRecord } from '../records/version-record.js'
 import { inputFeatures, type FeatureSetDefinition, type InferenceArg, type InferenceSpec } from './definition.js'
 
 /** A definition with the types of its key and event-time columns as found in its source. */

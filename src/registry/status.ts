@@ -1,5 +1,5 @@
 import { Conflict } from '../errors.js'
-import type { VersionStatus } from './frameworks.js'
+import type { VersionStatus } from '../records/frameworks.js'
 
 /** SPEC §1: pending_conversion → converting → ready | error. `error` may be retried. */
 const MOVES: Record<VersionStatus, readonly VersionStatus[]> = {

@@ -1,7 +1,7 @@
 import type { Table } from 'apache-arrow'
 import type { ModelSchema } from '../data/schema.js'
-import type { Framework, RuntimeKind } from '../registry/frameworks.js'
-import type { VersionConfig } from '../registry/version-record.js'
+import type { Framework, RuntimeKind } from '../records/frameworks.js'
+import type { VersionConfig } from '../records/version-record.js'
 
 /** What a runtime may know of a version: no store, no HTTP. */
 export interface LoadableVersion {

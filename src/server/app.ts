@@ -12,7 +12,6 @@ import { NotFound } from '../errors.js'
 import { DEFAULT_WORKSPACE } from '../registry/registry.js'
 import { bearerAuth, type TokenVerifier } from './auth.js'
 import { compressLargeResponses } from './compress-responses.js'
-import { ConcurrencyGuard, type ConcurrencyLimits } from './concurrency.js'
 import { WORKSPACE_HEADER, type AppEnv, type ServerDeps, type ServerLimits } from './context.js'
 import { doorOf, errorResponse } from './errors.js'
 import { SILENT_LOGGER, type Logger } from './logger.js'
@@ -29,8 +28,6 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxUploadBytes: 64 * 2 ** 30,
 })
 
-export const DEFAULT_CONCURRENCY: Readonly<ConcurrencyLimits> = Object.freeze({ maxActive: 64, maxQueued: 4096 })
-
 export interface AppOptions {
   api: QuiverApi
   /** With a verifier every route but `/v2/health/*` needs `Authorization: Bearer TOKEN`. */
@@ -39,14 +36,12 @@ export interface AppOptions {
   tokens?: TokenAdmin
   logger?: Logger
   limits?: Partial<ServerLimits>
-  concurrency?: Partial<ConcurrencyLimits>
   metrics?: ServerMetrics
 }
 
 export interface QuiverApp {
   app: Hono<AppEnv>
   metrics: ServerMetrics
-  guard: ConcurrencyGuard
 }
 
 /**
@@ -59,8 +54,7 @@ export interface QuiverApp {
 export function createApp(opts: AppOptions): QuiverApp {
   const logger = opts.logger ?? SILENT_LOGGER
   const metrics = opts.metrics ?? new ServerMetrics()
-  const guard = new ConcurrencyGuard({ ...DEFAULT_CONCURRENCY, ...defined(opts.concurrency) })
-  const deps: ServerDeps = { api: opts.api, logger, limits: { ...DEFAULT_LIMITS, ...defined(opts.limits) }, guard }
+  const deps: ServerDeps = { api: opts.api, logger, limits: { ...DEFAULT_LIMITS, ...defined(opts.limits) } }
   const known = new KnownModels(async (ws) => (await opts.api.listModels({ workspace: ws })).map((m) => m.name))
   // strict: false → `/v2/` and `/v1/models/` answer like `/v2` and `/v1/models`, as Triton's do.
   const app = new Hono<AppEnv>({ strict: false })
@@ -105,7 +99,7 @@ export function createApp(opts: AppOptions): QuiverApp {
 
   app.notFound((c) => errorResponse(doorOf(c.req.path), new NotFound(`no route for ${c.req.method} ${c.req.path}; see /openapi.json`)))
   app.onError((err, c) => errorResponse(doorOf(c.req.path), err, logger))
-  return { app, metrics, guard }
+  return { app, metrics }
 }
 
 function requestedWorkspace(req: Request): string | undefined {

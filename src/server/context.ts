@@ -4,7 +4,6 @@ import { roleAtLeast, type Principal, type Role } from '../api/auth-api.js'
 import type { QuiverApi, ScopeOptions } from '../api/quiver-api.js'
 import { NotFound, QuiverError } from '../errors.js'
 import { parseRef } from '../registry/refs.js'
-import type { ConcurrencyGuard } from './concurrency.js'
 import type { Logger } from './logger.js'
 
 export type { Principal, Role } from '../api/auth-api.js'
@@ -28,8 +27,6 @@ export interface ServerDeps {
   api: QuiverApi
   logger: Logger
   limits: ServerLimits
-  /** Bounds concurrent model executions. */
-  guard: ConcurrencyGuard
 }
 
 /** Header naming the workspace on requests that have no `?workspace=` (and on /v2). */

@@ -1,5 +1,5 @@
 import { Conflict, InvalidInput, NotFound } from '../errors.js'
-import type { ModelSummary, VersionRecord } from '../registry/version-record.js'
+import type { ModelSummary, VersionRecord } from '../records/version-record.js'
 import type { SqlDriver, SqlExecutor } from './driver.js'
 import { migrate } from './migrations/migrate.js'
 import type { MetadataStore, NewVersion, VersionPatch, VersionSelector } from './store.js'

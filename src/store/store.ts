@@ -1,4 +1,4 @@
-import type { ModelSummary, VersionRecord } from '../registry/version-record.js'
+import type { ModelSummary, VersionRecord } from '../records/version-record.js'
 
 /** A version as its creator gives it; the store assigns id, seq and times, and it starts untagged. */
 export type NewVersion = Omit<VersionRecord, 'id' | 'seq' | 'error_message' | 'tags' | 'created_at' | 'last_update_time'>

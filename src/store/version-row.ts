@@ -1,6 +1,6 @@
 import type { ModelSchema } from '../data/schema.js'
-import type { Arch, Framework, RuntimeKind, VersionStatus } from '../registry/frameworks.js'
-import type { ModelSummary, VersionConfig, VersionRecord } from '../registry/version-record.js'
+import type { Arch, Framework, RuntimeKind, VersionStatus } from '../records/frameworks.js'
+import type { ModelSummary, VersionConfig, VersionRecord } from '../records/version-record.js'
 
 /** A `versions` row joined with its model, workspace and tags, as both drivers return it. */
 export interface VersionRow {

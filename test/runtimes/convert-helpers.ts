@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import * as arrow from 'apache-arrow'
 import { toArrowType } from '../../src/data/schema.js'
 import type { ModelSchema } from '../../src/data/schema.js'
-import type { Framework } from '../../src/registry/frameworks.js'
+import type { Framework } from '../../src/records/frameworks.js'
 
 export const MODELS_DIR = fileURLToPath(new URL('../fixtures/models/', import.meta.url))
 export const CONVERT_FIXTURES = fileURLToPath(new URL('../fixtures/convert/', import.meta.url))

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import * as arrow from 'apache-arrow'
 import type { ModelSchema } from '../../src/data/schema.js'
-import type { VersionConfig } from '../../src/registry/version-record.js'
+import type { VersionConfig } from '../../src/records/version-record.js'
 import type { LoadContext, LoadableVersion } from '../../src/runtimes/runtime.js'
 import { FIXTURE_DIR } from '../fixtures/onnx/build-onnx.js'
 

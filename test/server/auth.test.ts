@@ -2,16 +2,16 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { CreatedToken } from '../../src/api/auth-api.js'
-import { LocalAuthApi } from '../../src/api/local-auth-api.js'
+import type { AuthApi } from '../../src/api/auth-api.js'
 import { IRIS_ONNX, golden, json, openHarness, uploadForm, type Harness } from './harness.js'
 
 describe('auth on the HTTP door', () => {
   let h: Harness
-  let auth: LocalAuthApi
+  let auth: AuthApi
   let owner: CreatedToken, editor: CreatedToken, viewer: CreatedToken, other: CreatedToken
   before(async () => {
     h = await openHarness((api) => {
-      auth = LocalAuthApi.of(api)
+      auth = api.auth
       return { auth: (t) => auth.verifyToken(t), tokens: auth }
     })
     owner = await auth.createToken({ workspace: 'team-a', role: 'owner', user: 'olga' })

@@ -1,6 +1,4 @@
 import { Command } from 'commander'
-import { InvalidInput } from '../../errors.js'
-import type { LocalQuiverApi } from '../../api/local-api.js'
 import { withApi } from '../context.js'
 import { printJson, progress } from '../output.js'
 
@@ -13,10 +11,7 @@ export function convertCommand(): Command {
     .argument('<ref>')
     .option('--tag <tag>', 'tag the version once ready (repeatable)', collect)
     .action(async (ref: string, o, cmd: Command) => {
-      const v = await withApi(cmd, (api, g) => {
-        if (!('convertPending' in api)) throw new InvalidInput('convert runs on the home folder, not with --server')
-        return (api as LocalQuiverApi).convertPending(ref, { workspace: g.workspace, tags: o.tag ?? [], onProgress: progress })
-      })
+      const v = await withApi(cmd, (api, g) => api.convertPending(ref, { workspace: g.workspace, tags: o.tag ?? [], onProgress: progress }))
       if (cmd.optsWithGlobals().json) printJson(v)
       else process.stdout.write(`${v.name}#${v.seq} ${v.status}\n`)
     })

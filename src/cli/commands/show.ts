@@ -1,6 +1,6 @@
 import { Command } from 'commander'
 import { typeLabel, type ModelSchema } from '../../data/schema.js'
-import type { VersionRecord } from '../../registry/version-record.js'
+import type { VersionRecord } from '../../records/version-record.js'
 import { withApi } from '../context.js'
 import { printJson } from '../output.js'
 

@@ -1,14 +1,12 @@
 import { Command, Option } from 'commander'
 import { ROLES, type AuthApi, type Role } from '../../api/auth-api.js'
-import type { LocalQuiverApi } from '../../api/local-api.js'
+import type { QuiverApi } from '../../api/quiver-api.js'
 import { withApi } from '../context.js'
 import { printJson, printTable, progress, shortTime } from '../output.js'
 
 /** The token administration of the core in use: the server's over `--server`, else the home's. */
-async function authOf(api: unknown): Promise<AuthApi> {
-  if (typeof (api as Partial<AuthApi>).createToken === 'function') return api as AuthApi
-  const { LocalAuthApi } = await import('../../api/local-auth-api.js')
-  return LocalAuthApi.of(api as LocalQuiverApi)
+async function authOf(api: QuiverApi): Promise<AuthApi> {
+  return api.auth
 }
 
 export function tokenCommand(): Command {

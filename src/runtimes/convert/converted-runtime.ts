@@ -3,7 +3,7 @@ import { errorMessage, InvalidInput, isQuiverError, RuntimeFailure, Unsupported 
 import type { ModelSchema } from '../../data/schema.js'
 import { fieldTensorShape } from '../../data/tensor.js'
 import type { TensorElementType } from '../../data/tensor.js'
-import type { RuntimeKind } from '../../registry/frameworks.js'
+import type { RuntimeKind } from '../../records/frameworks.js'
 import type { LoadableVersion, LoadContext, Runtime, Session, Support } from '../runtime.js'
 import { findPython } from '../python/find-python.js'
 import type { PythonModule } from '../python/find-python.js'

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises'
 import { InvalidInput } from '../../errors.js'
 import type { ModelSchema } from '../../data/schema.js'
-import type { RuntimeKind } from '../../registry/frameworks.js'
+import type { RuntimeKind } from '../../records/frameworks.js'
 import type { LoadableVersion, LoadContext, Runtime, Session, Support } from '../runtime.js'
 import { wireLayout } from './column-codec.js'
 import { findEntryScript } from './entry-script.js'
@@ -20,6 +20,11 @@ const BASE_MODULES: Record<PythonFramework, PythonModule[]> = {
   pytorch: ['numpy', 'torch'],
   python: ['numpy'],
   custom: ['numpy'],
+}
+
+/** The modules a framework's worker imports before any model-specific ones. */
+export function pythonModulesFor(framework: PythonFramework): readonly PythonModule[] {
+  return BASE_MODULES[framework]
 }
 
 export interface PythonRuntimeOptions {

@@ -38,7 +38,7 @@ export function modelRoutes(deps: ServerDeps): Hono<AppEnv> {
     const format = outputFormatOf(c.req.query('format'), c.req.header('accept'))
     const body = await readBody(c.req.raw, limits.maxBodyBytes)
     const input = inferInputOf(c.req.header('content-type'), body)
-    const result = await deps.guard.run(() => api.infer(ref, input, scope))
+    const result = await api.infer(ref, input, scope)
     const bytes = await writeTable(result, format)
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': OUTPUT_MEDIA[format] })
   }

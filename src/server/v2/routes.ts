@@ -4,27 +4,20 @@
  */
 import { randomUUID } from 'node:crypto'
 import { Hono, type Context } from 'hono'
-import { isQuiverError } from '../../errors.js'
-import type { VersionRecord } from '../../registry/version-record.js'
+import { frameworkFacts } from '../../pipelines/framework-facts.js'
 import { parseJson, readBody } from '../body.js'
 import { scopeOf, versionRef, type AppEnv, type ServerDeps } from '../context.js'
 import { binaryInputs, binaryResponse, HEADER_LENGTH, splitBody } from './binary.js'
 import { metadataTensors, requestToTable, tableToOutputs } from './codec.js'
 import { responseText } from './response-text.js'
 import { parseInferenceRequest, type InferenceResponse, type ModelMetadataResponse, type ServerMetadataResponse } from './types.js'
-import { VersionCache } from './version-cache.js'
 
 export const SERVER_NAME = 'quiver'
 export const SERVER_VERSION = '0.1.0'
 export const V2_EXTENSIONS = ['binary_tensor_data'] as const
 
-const PLATFORMS: Readonly<Record<string, string>> = {
-  onnx: 'onnx_onnxv1', tensorflow: 'tensorflow_savedmodel', pytorch: 'pytorch_torchscript',
-}
-
 export function v2Routes(deps: ServerDeps): Hono<AppEnv> {
   const { api, limits } = deps
-  const cache = new VersionCache(api)
   const app = new Hono<AppEnv>()
 
   app.get('/health/live', (c) => c.json({ live: true }))
@@ -46,7 +39,7 @@ export function v2Routes(deps: ServerDeps): Hono<AppEnv> {
     const body: ModelMetadataResponse = {
       name: v.name,
       versions,
-      platform: PLATFORMS[v.framework] ?? `quiver_${v.framework}`,
+      platform: frameworkFacts(v.framework).v2Platform,
       inputs: metadataTensors(v.input_schema),
       outputs: metadataTensors(v.output_schema),
     }
@@ -65,12 +58,12 @@ export function v2Routes(deps: ServerDeps): Hono<AppEnv> {
     const ref = refOf(c)
     const scope = scopeOf(c, ref)
     // The model first: an unknown model or version is 404 whatever the body holds.
-    const v = await cache.ready(ref, scope)
+    const v = await api.readyVersion(ref, scope)
     const body = await readBody(c.req.raw, limits.maxBodyBytes)
     const { json, tail } = splitBody(body, c.req.header(HEADER_LENGTH))
     const req = parseInferenceRequest(parseJson(json, 'the inference request'))
     const table = requestToTable(req, v.input_schema ?? [], binaryInputs(req, tail))
-    const result = await inferPinned(v, table, scope.workspace, cache)
+    const result = await api.inferVersion(v, { kind: 'table', table })
     const { outputs, binary } = tableToOutputs(result, req)
     const response: InferenceResponse = { model_name: v.name, model_version: String(v.seq), id: req.id ?? randomUUID(), outputs }
     return binary.length ? binaryResponse(response, binary) : c.body(responseText(response), 200, { 'content-type': 'application/json' })
@@ -82,14 +75,4 @@ export function v2Routes(deps: ServerDeps): Hono<AppEnv> {
     app.post(`${base}/infer`, infer)
   }
   return app
-
-  async function inferPinned(v: VersionRecord, table: import('apache-arrow').Table, workspace: string | undefined, versions: VersionCache) {
-    try {
-      return await deps.guard.run(() => api.infer(`${v.workspace}/${v.name}:${v.version}`, { kind: 'table', table }, { workspace }))
-    } catch (err) {
-      // The version may have gone (deleted, failed) since it was cached; do not keep serving it.
-      if (isQuiverError(err) && (err.code === 'not_found' || err.code === 'not_ready')) versions.forget(v)
-      throw err
-    }
-  }
 }

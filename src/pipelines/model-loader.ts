@@ -1,6 +1,6 @@
 import { errorMessage, isQuiverError, Unsupported } from '../errors.js'
 import type { ArtifactStore } from '../artifacts/artifact-store.js'
-import type { RuntimeKind } from '../registry/frameworks.js'
+import type { RuntimeKind } from '../records/frameworks.js'
 import { runtimeNamesFor, type Runtimes } from '../runtimes/runtime-table.js'
 import type { LoadableVersion, LoadContext, Session } from '../runtimes/runtime.js'
 import { InvalidInput } from '../errors.js'

@@ -1,4 +1,6 @@
-import type { VersionRecord } from '../registry/version-record.js'
+import type { VersionRecord } from '../records/version-record.js'
+
+const MAX_ENTRIES = 4096
 
 /**
  * Resolved references, so the inference hot path does not query the metadata store per call.
@@ -25,6 +27,7 @@ export class RefCache {
   }
 
   set(key: string, version: VersionRecord, pinned: boolean): void {
+    if (this.#entries.size >= MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!)
     this.#entries.set(key, { version, expires: pinned ? Infinity : performance.now() + this.#ttlMs })
   }
 
@@ -33,5 +36,10 @@ export class RefCache {
     for (const [key, e] of this.#entries) {
       if (e.version.workspace === workspace && e.version.name === name) this.#entries.delete(key)
     }
+  }
+
+  /** Drops every reference to one version (it failed to load or went away). */
+  forgetVersion(id: number): void {
+    for (const [key, e] of this.#entries) if (e.version.id === id) this.#entries.delete(key)
   }
 }
