@@ -5,13 +5,15 @@
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { after, before, describe, it } from 'node:test'
 import { buildBundle } from '../../scripts/build-bundle.js'
-import { packagePath } from '../../src/package-path.js'
+import { findPython } from '../../src/runtimes/python/find-python.js'
+import { pythonModulesFor } from '../../src/runtimes/python/python-runtime.js'
 import { assertClose } from '../helpers/compare.js'
 import { REPO, type CliResult } from '../helpers/cli.js'
 import { modelCases } from '../helpers/fixtures.js'
@@ -123,11 +125,16 @@ describe('a freshly built bundle', () => {
   })
 
   it('resolves shipped files from the package root', () => {
-    assert.equal(packagePath('package.json'), join(REPO, 'package.json'))
-    assert.ok(existsSync(packagePath('src/store/migrations/001-init.sql')))
-    assert.ok(existsSync(packagePath('src/runtimes/python/worker/quiver_worker.py')))
-    assert.ok(existsSync(packagePath('src/runtimes/convert/quiver_extract.py')))
-    assert.ok(existsSync(packagePath('bin/quiver')))
+    // The bundle locates shipped files from its own URL, one folder up; nothing of the sources' location counts.
+    const bundled = readdirSync(outdir).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(outdir, f), 'utf8')).join('\n')
+    const roots = [...bundled.matchAll(/new URL\(["']([^"']+)["'], import\.meta\.url\)/g)].map((m) => m[1])
+    assert.deepEqual([...new Set(roots)], ['../'], 'the bundle resolves the package root, and only it, from its own URL')
+    const root = fileURLToPath(new URL('../', pathToFileURL(entry)))
+    assert.equal(join(root, '.'), join(REPO, '.'))
+    for (const shipped of ['src/store/migrations/001-init.sql', 'src/runtimes/python/worker/quiver_worker.py', 'src/runtimes/convert/quiver_extract.py', 'bin/quiver']) {
+      assert.ok(bundled.includes(JSON.stringify(shipped).slice(1, -1)), `the bundle names ${shipped}`)
+      assert.ok(existsSync(join(root, shipped)), `${shipped} exists beside the bundle`)
+    }
   })
 
   it('migrates a new home, uploads and infers an ONNX model, on one thread and in a worker thread', async () => {
@@ -165,12 +172,13 @@ describe('a freshly built bundle', () => {
       assert.ok(c, `the ${name} fixture exists`)
       await writeFile(join(home, `${name}.in.json`), JSON.stringify(c.input_schema))
       await writeFile(join(home, `${name}.out.json`), JSON.stringify(c.output_schema))
-      const up = await q('--json', 'upload', name, join(c.dir, c.artifact), '--framework', c.framework,
-        '--input-schema', join(home, `${name}.in.json`), '--output-schema', join(home, `${name}.out.json`))
-      if (up.code !== 0 && /not importable|no python|python3/i.test(up.stderr) && !process.env.CI) {
-        t.skip(`no Python interpreter with the ${c.framework} modules here: ${up.stderr.trim()}`)
+      const missing = process.env.CI ? null : await findPython([...pythonModulesFor(c.framework as 'sklearn' | 'python')]).then(() => null, (err: Error) => err.message)
+      if (missing) {
+        t.skip(`no Python interpreter with the ${c.framework} modules here: ${missing}`)
         return
       }
+      const up = await q('--json', 'upload', name, join(c.dir, c.artifact), '--framework', c.framework,
+        '--input-schema', join(home, `${name}.in.json`), '--output-schema', join(home, `${name}.out.json`))
       assert.equal(up.code, 0, up.stderr)
       assert.equal(JSON.parse(up.stdout).status, 'ready')
       await writeFile(join(home, `${name}.json`), JSON.stringify(c.input))

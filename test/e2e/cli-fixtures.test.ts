@@ -9,8 +9,15 @@ import { after, before, describe, it } from 'node:test'
 import { assertClose } from '../helpers/compare.js'
 import { makeTemp, removeTemp, runCli } from '../helpers/cli.js'
 import { modelCases } from '../helpers/fixtures.js'
+import { findPython } from '../../src/runtimes/python/find-python.js'
+import { PYTHON_FRAMEWORKS, pythonModulesFor } from '../../src/runtimes/python/python-runtime.js'
 
-const PYTHON_FRAMEWORKS = new Set(['sklearn', 'xgboost', 'pytorch', 'python', 'custom'])
+/** Why this machine cannot run the framework's Python models (no interpreter with its modules), or null. */
+async function pythonMissing(framework: string): Promise<string | null> {
+  if (!(PYTHON_FRAMEWORKS as readonly string[]).includes(framework)) return null
+  const modules = pythonModulesFor(framework as (typeof PYTHON_FRAMEWORKS)[number])
+  return findPython([...modules]).then(() => null, (err: Error) => err.message)
+}
 
 describe('shared model fixtures through bin/quiver', () => {
   // One home for every case: creating a PGlite database costs seconds, models have distinct names.
@@ -27,11 +34,12 @@ describe('shared model fixtures through bin/quiver', () => {
         await writeFile(join(home, `${c.name}.out.json`), JSON.stringify(c.output_schema))
         args.push('--input-schema', join(home, `${c.name}.in.json`), '--output-schema', join(home, `${c.name}.out.json`))
       }
-      const up = await runCli(args, { home })
-      if (up.code !== 0 && PYTHON_FRAMEWORKS.has(c.framework) && /not importable|no python|python3/i.test(up.stderr) && !process.env.CI) {
-        t.skip(`no Python interpreter with the ${c.framework} modules here: ${up.stderr.trim()}`)
+      const missing = process.env.CI ? null : await pythonMissing(c.framework)
+      if (missing) {
+        t.skip(`no Python interpreter with the ${c.framework} modules here: ${missing}`)
         return
       }
+      const up = await runCli(args, { home })
       assert.equal(up.code, 0, `upload failed: ${up.stderr}`)
       const version = JSON.parse(up.stdout)
       assert.equal(version.status, 'ready')

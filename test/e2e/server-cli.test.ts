@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { createWriteStream } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { request } from 'node:http'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -204,11 +205,28 @@ describe('quiver serve as a real process', () => {
 
   it('finishes in-flight requests on SIGTERM and exits 0', async () => {
     const body = await readFile(join(PROTOCOL, 'v2-infer-request-iris.json'))
-    const inflight = fetch(`${server.url}/v2/models/iris/infer`, { method: 'POST', body, headers: { authorization: `Bearer ${owner}` } })
+    const { port, hostname } = new URL(server.url)
+    // The server answers "100 Continue" once it has the request's headers: from then on the
+    // request is in flight, and SIGTERM must let it finish.
+    const socket = connect(Number(port), hostname)
+    let received = ''
+    const continued = new Promise<void>((resolve) => socket.on('data', (d) => {
+      received += d
+      if (received.includes('100 Continue')) resolve()
+    }))
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
+    socket.write([
+      'POST /v2/models/iris/infer HTTP/1.1', `host: ${hostname}:${port}`, `authorization: Bearer ${owner}`,
+      'content-type: application/json', `content-length: ${body.length}`, 'expect: 100-continue', 'connection: close', '', '',
+    ].join('\r\n'))
+    await continued
     const exited = new Promise<number | null>((r) => server.child.once('exit', (code) => r(code)))
     server.child.kill('SIGTERM')
-    const res = await inflight.catch((err) => err as Error)
-    if (res instanceof Response) assert.equal(res.status, 200)
+    socket.end(body)
+    await closed
+    const final = received.slice(received.indexOf('100 Continue') + 12)
+    assert.match(final, /HTTP\/1\.1 200 OK/, `the in-flight request was answered: ${final.slice(0, 300)}`)
+    assert.match(final, /"outputs":\[/)
     assert.equal(await exited, 0)
     assert.match(server.stderr(), /SIGTERM: finishing in-flight requests, then stopping/)
   })
