@@ -131,10 +131,11 @@ describe('a freshly built bundle', () => {
     assert.deepEqual([...new Set(roots)], ['../'], 'the bundle resolves the package root, and only it, from its own URL')
     const root = fileURLToPath(new URL('../', pathToFileURL(entry)))
     assert.equal(join(root, '.'), join(REPO, '.'))
-    for (const shipped of ['src/store/migrations/001-init.sql', 'src/runtimes/python/worker/quiver_worker.py', 'src/runtimes/convert/quiver_extract.py', 'bin/quiver']) {
+    for (const shipped of ['src/store/migrations', 'src/runtimes/python/worker/quiver_worker.py', 'src/runtimes/convert/quiver_extract.py', 'bin/quiver']) {
       assert.ok(bundled.includes(JSON.stringify(shipped).slice(1, -1)), `the bundle names ${shipped}`)
       assert.ok(existsSync(join(root, shipped)), `${shipped} exists beside the bundle`)
     }
+    assert.ok(existsSync(join(root, 'src/store/migrations/001-init.sql')))
   })
 
   it('migrates a new home, uploads and infers an ONNX model, on one thread and in a worker thread', async () => {
