@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { after, before, describe, it, type TestContext } from 'node:test'
 import * as arrow from 'apache-arrow'
 import type { CreatedToken } from '../../src/api/auth-api.js'
-import { LocalAuthApi } from '../../src/api/local-auth-api.js'
+import type { AuthApi } from '../../src/api/auth-api.js'
 import { OnnxRuntime } from '../../src/runtimes/onnx/onnx-runtime.js'
 import { makeTemp, removeTemp, runCli } from '../helpers/cli.js'
 import { IRIS_ONNX, json, openHarness, uploadForm, type Harness } from '../server/harness.js'
@@ -37,14 +37,14 @@ function buildAttack(py: string, out: string, location: string, length: number, 
 
 describe('ONNX external data', () => {
   let h: Harness
-  let auth: LocalAuthApi
+  let auth: AuthApi
   let tokenA: CreatedToken
   let tmp: string
   let victim: Buffer
   let victimSha: string
   before(async () => {
     h = await openHarness((api) => {
-      auth = LocalAuthApi.of(api)
+      auth = api.auth
       return { auth: (t) => auth.verifyToken(t), tokens: auth }
     })
     tokenA = await auth.createToken({ workspace: 'team-a', role: 'editor' })
