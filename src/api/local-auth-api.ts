@@ -19,6 +19,11 @@ export class LocalAuthApi implements AuthApi {
     this.#store = store
   }
 
+  /** The token administration of a core (the same as `api.auth`). */
+  static of(api: { readonly auth: AuthApi }): AuthApi {
+    return api.auth
+  }
+
   async createToken(req: CreateTokenRequest): Promise<CreatedToken> {
     assertValidName(req.workspace, 'workspace')
     if (!isRole(req.role)) {
