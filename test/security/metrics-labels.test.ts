@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { CreatedToken } from '../../src/api/auth-api.js'
-import { LocalAuthApi } from '../../src/api/local-auth-api.js'
+import type { AuthApi } from '../../src/api/auth-api.js'
 import { IRIS_ONNX, golden, openHarness, type Harness } from '../server/harness.js'
 
 /** Each a fresh name; every series they could add would show after the first dozen. */
@@ -71,11 +71,11 @@ describe('metric labels come from the registry, not the request', () => {
 
 describe('/metrics with tokens shows the caller workspace only', () => {
   let h: Harness
-  let auth: LocalAuthApi
+  let auth: AuthApi
   let viewerA: CreatedToken, ownerB: CreatedToken
   before(async () => {
     h = await openHarness((api) => {
-      auth = LocalAuthApi.of(api)
+      auth = api.auth
       return { auth: (t) => auth.verifyToken(t), tokens: auth }
     })
     viewerA = await auth.createToken({ workspace: 'team-a', role: 'viewer' })
