@@ -19,6 +19,8 @@ export function checkArrowClaims(table: arrow.Table, limits: InputLimits = input
     if (!Number.isSafeInteger(struct.length) || struct.length < 0) {
       throw claim(`record batch ${b}`, `${struct.length} rows`, 'that is not a row count')
     }
+    // Nothing of an empty batch is read (and apache-arrow builds its columns as bare arrays).
+    if (struct.length === 0) return
     batch.schema.fields.forEach((f, k) => {
       const child = struct.children[k]
       if (!child) throw claim(`field '${f.name}'${where}`, `${struct.length} rows`, 'it has no column data')

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as arrow from 'apache-arrow'
 import type { DuckDBConnection } from '@duckdb/node-api'
-import { InvalidInput, errorMessage } from '../errors.js'
+import { InvalidInput, errorMessage, isQuiverError } from '../errors.js'
+import { inputLimits, limitExceeded, type InputLimits } from './input-limits.js'
 import { type FieldType, fromArrowType, isListType } from './schema.js'
 import { columnValues } from './column-values.js'
 
@@ -58,28 +59,78 @@ function duckType(t: FieldType): string {
   return `STRUCT(${t.struct.map((f) => `${sqlIdent(f.name)} ${duckType(f.type)}`).join(', ')})`
 }
 
-export interface ParquetColumns {
-  names: string[]
-  /** Per column, JS values as DuckDB gives them (bigint, Date, Uint8Array, arrays, objects). */
-  columns: unknown[][]
-  rows: number
+/** Rows handed to a Parquet reader's sink at a time (a whole number of DuckDB chunks). */
+const GROUP_ROWS = 8 * CHUNK_ROWS
+
+export interface ParquetSink {
+  /** The file's column names, before any rows. */
+  columns(names: string[]): void
+  /** One group of rows: per column, JS values as DuckDB gives them (bigint, Date, Uint8Array, arrays, objects). */
+  rows(columns: unknown[][], rows: number): Promise<void>
 }
 
-/** Reads Parquet bytes into per-column JS values. */
-export function readParquetColumns(bytes: Uint8Array): Promise<ParquetColumns> {
+/**
+ * Reads Parquet bytes into `sink` a group of rows at a time. The footer's row count and
+ * uncompressed size are checked against the limits before any row is read (a few kilobytes of
+ * Parquet can hold ten million rows), and rows are counted again as they arrive. DuckDB decodes on
+ * its own threads; only each group's conversion to JS values runs on the event loop.
+ */
+export function readParquet(bytes: Uint8Array, sink: ParquetSink, limits: InputLimits = inputLimits()): Promise<number> {
   return inTempDir(async (dir) => {
     const path = join(dir, 'input.parquet')
     await writeFile(path, bytes)
     return serial(async (c) => {
-      let reader
+      const { JSDuckDBValueConverter } = await import('@duckdb/node-api')
+      const unreadable = (err: unknown) =>
+        new InvalidInput(`input is not a readable Parquet file: ${errorMessage(err)}`, { expected: 'Parquet', got: 'unreadable bytes' }, { cause: err })
+      let result
       try {
-        reader = await c.runAndReadAll(`SELECT * FROM read_parquet(${sqlString(path)})`)
+        await checkFooter(c, path, limits)
+        result = await c.stream(`SELECT * FROM read_parquet(${sqlString(path)})`)
       } catch (err) {
-        throw new InvalidInput(`input is not a readable Parquet file: ${errorMessage(err)}`, { expected: 'Parquet', got: 'unreadable bytes' }, { cause: err })
+        throw isQuiverError(err) ? err : unreadable(err)
       }
-      return { names: reader.columnNames(), columns: reader.getColumnsJS() as unknown[][], rows: reader.currentRowCount }
+      sink.columns(result.columnNames())
+      let total = 0
+      let group: unknown[][][] = []
+      let groupRows = 0
+      const flush = async () => {
+        if (groupRows === 0) return
+        const columns = group[0]!.map((_, k) => (group.length === 1 ? group[0]![k]! : group.flatMap((g) => g[k]!)))
+        const rows = groupRows
+        group = []
+        groupRows = 0
+        await sink.rows(columns, rows)
+      }
+      for (;;) {
+        let chunk
+        try {
+          chunk = await result.fetchChunk()
+        } catch (err) {
+          throw unreadable(err)
+        }
+        if (!chunk || chunk.rowCount === 0) break
+        total += chunk.rowCount
+        if (total > limits.maxRows) throw limitExceeded('Parquet input', 'maxRows', limits.maxRows, `more than ${total - 1}`)
+        group.push(chunk.convertColumns(JSDuckDBValueConverter) as unknown[][])
+        groupRows += chunk.rowCount
+        if (groupRows >= GROUP_ROWS) await flush()
+      }
+      await flush()
+      return total
     })
   })
+}
+
+/** Refuses a file whose footer already says it decodes past the limits. */
+async function checkFooter(c: DuckDBConnection, path: string, limits: InputLimits): Promise<void> {
+  const file = sqlString(path)
+  const rowsReader = await c.runAndReadAll(`SELECT coalesce(sum(num_rows), 0)::BIGINT FROM parquet_file_metadata(${file})`)
+  const rows = Number(rowsReader.getRows()[0]![0] as bigint)
+  if (rows > limits.maxRows) throw limitExceeded('Parquet input (its footer)', 'maxRows', limits.maxRows, rows)
+  const sizeReader = await c.runAndReadAll(`SELECT coalesce(sum(total_uncompressed_size), 0)::BIGINT FROM parquet_metadata(${file})`)
+  const size = Number(sizeReader.getRows()[0]![0] as bigint)
+  if (size > limits.maxDecodedBytes) throw limitExceeded('Parquet input (its footer)', 'maxDecodedBytes', limits.maxDecodedBytes, size)
 }
 
 /** Writes an Arrow table as Parquet bytes (lists, fixed-size lists and structs included). */

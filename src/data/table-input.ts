@@ -12,7 +12,9 @@ import { buildColumn } from './column-builder.js'
 import { conformTable } from './arrow-conform.js'
 import { checkFieldNames, jsonToColumns, noRows } from './json-input.js'
 import { csvToColumns } from './csv.js'
-import { readParquetColumns } from './duckdb-io.js'
+import { readParquet } from './duckdb-io.js'
+import { IDENTITY_ROWS } from './input-error.js'
+import { inputLimits, limitExceeded, type InputLimits } from './input-limits.js'
 import { makeAnyData } from './arrow-data.js'
 import { checkArrowClaims, checkIpcHeaders } from './arrow-claims.js'
 
@@ -44,18 +46,23 @@ export async function readTable(input: InferInput, schema: ModelSchema, opts: Re
     }
     case 'json': {
       const { columns, rows } = jsonToColumns(input.value, schema)
-      return columnsToTable(columns, rows, schema, nullsAllowed)
+      return columnsToTable(columns, rows, schema, nullsAllowed, 'JSON input')
     }
     case 'csv': {
       const { columns, rows } = csvToColumns(input.text, schema)
-      return columnsToTable(columns, rows, schema, nullsAllowed)
+      return columnsToTable(columns, rows, schema, nullsAllowed, 'CSV input')
     }
     case 'parquet': {
-      const parquet = await readParquetColumns(input.bytes)
-      checkFieldNames(parquet.names, schema)
-      if (parquet.rows === 0) throw noRows()
-      const columns = schema.map((f) => parquet.columns[parquet.names.indexOf(f.name)]!)
-      return columnsToTable(columns, parquet.rows, schema, nullsAllowed)
+      const builder = new TableBuilder(schema, nullsAllowed, 'Parquet input')
+      let order: number[] = []
+      await readParquet(input.bytes, {
+        columns(names) {
+          checkFieldNames(names, schema)
+          order = schema.map((f) => names.indexOf(f.name))
+        },
+        rows: (columns, rows) => builder.add(order.map((k) => columns[k]!), rows),
+      }, builder.limits)
+      return builder.table()
     }
   }
   throw new InvalidInput(`unknown input kind ${JSON.stringify((input as { kind?: unknown }).kind)}; expected table, json, arrow, parquet or csv`)
@@ -78,12 +85,65 @@ function parseIpc(bytes: Uint8Array): arrow.Table {
   }
 }
 
-/** Per-field value arrays (already in schema order) → one validated record batch. */
-function columnsToTable(columns: unknown[][], rows: number, schema: ModelSchema, nullsAllowed: boolean): arrow.Table {
-  const arrowSchema = toArrowSchema(schema)
-  const children = schema.map((f, c) => buildColumn(columns[c]!, f.type, {
-    field: f.name, nullsAllowed, allowNull: nullsAllowed && f.nullable, rowOf: (i) => i,
-  }))
-  const data = makeAnyData({ type: new arrow.Struct(arrowSchema.fields), length: rows, nullCount: 0, children })
-  return new arrow.Table(arrowSchema, [new arrow.RecordBatch(arrowSchema, data as arrow.Data<arrow.Struct>)])
+/** Rows per record batch built from JSON, CSV or Parquet values; the event loop runs between batches. */
+const BATCH_ROWS = 16_384
+
+/** Per-field value arrays (already in schema order) → a validated table. */
+async function columnsToTable(columns: unknown[][], rows: number, schema: ModelSchema, nullsAllowed: boolean, what: string): Promise<arrow.Table> {
+  const builder = new TableBuilder(schema, nullsAllowed, what)
+  if (rows > builder.limits.maxRows) throw limitExceeded(what, 'maxRows', builder.limits.maxRows, rows)
+  await builder.add(columns, rows)
+  return builder.table()
+}
+
+/**
+ * Validated record batches of at most BATCH_ROWS rows, built as values arrive, counting rows and
+ * decoded bytes against the limits. Between batches it yields to the event loop, so that a large
+ * input being decoded does not keep health checks and other requests waiting.
+ */
+class TableBuilder {
+  readonly limits: InputLimits = inputLimits()
+  readonly #schema: ModelSchema
+  readonly #arrowSchema: arrow.Schema
+  readonly #nullsAllowed: boolean
+  readonly #what: string
+  readonly #batches: arrow.RecordBatch[] = []
+  #rows = 0
+  #bytes = 0
+
+  constructor(schema: ModelSchema, nullsAllowed: boolean, what: string) {
+    this.#schema = schema
+    this.#arrowSchema = toArrowSchema(schema)
+    this.#nullsAllowed = nullsAllowed
+    this.#what = what
+  }
+
+  async add(columns: unknown[][], rows: number): Promise<void> {
+    const { maxRows, maxDecodedBytes } = this.limits
+    for (let start = 0; start < rows; start += BATCH_ROWS) {
+      const n = Math.min(BATCH_ROWS, rows - start)
+      if (this.#rows + n > maxRows) throw limitExceeded(this.#what, 'maxRows', maxRows, `more than ${this.#rows + n - 1}`)
+      if (this.#batches.length > 0) await new Promise<void>((resolve) => setImmediate(resolve))
+      const part = n === rows ? columns : columns.map((c) => c.slice(start, start + n))
+      const batch = this.#batch(part, n, this.#rows)
+      this.#bytes += batch.data.byteLength
+      if (this.#bytes > maxDecodedBytes) throw limitExceeded(this.#what, 'maxDecodedBytes', maxDecodedBytes, `more than ${this.#bytes - 1}`)
+      this.#rows += n
+      this.#batches.push(batch)
+    }
+  }
+
+  table(): arrow.Table {
+    if (this.#rows === 0) throw noRows()
+    return new arrow.Table(this.#arrowSchema, this.#batches)
+  }
+
+  #batch(columns: unknown[][], rows: number, first: number): arrow.RecordBatch {
+    const nullsAllowed = this.#nullsAllowed
+    const children = this.#schema.map((f, c) => buildColumn(columns[c]!, f.type, {
+      field: f.name, nullsAllowed, allowNull: nullsAllowed && f.nullable, rowOf: first === 0 ? IDENTITY_ROWS : (i) => first + i,
+    }))
+    const data = makeAnyData({ type: new arrow.Struct(this.#arrowSchema.fields), length: rows, nullCount: 0, children })
+    return new arrow.RecordBatch(this.#arrowSchema, data as arrow.Data<arrow.Struct>)
+  }
 }
