@@ -114,7 +114,7 @@ export async function convertVersion(
     runtime: loaded.kind,
     input_schema: v.input_schema ?? loaded.session.inputSchema,
     output_schema: v.output_schema ?? loaded.session.outputSchema,
-    config: { ...v.config, runtime_detail: loaded.detail },
+    config: { ...v.config, runtime_detail: loaded.detail, ...(loaded.session.serving ? { serving: loaded.session.serving } : {}) },
   })
   deps.sessions.set(v.id, loaded.session)
   for (const tag of tags) await deps.registry.setTagById(v.id, tag)

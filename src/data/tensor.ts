@@ -69,11 +69,11 @@ export function tensorFieldType(type: TensorElementType, rowDims: readonly (numb
 /**
  * Reads a column as a tensor. A single-chunk numeric column is returned as a view over its Arrow
  * buffer; several chunks are concatenated. Nulls, ragged lists and non-tensor types are refused
- * with InvalidInput naming `field` and the row.
+ * with InvalidInput naming `field` and the row (counted from `firstRow` for a slice).
  */
-export function columnToTensor(column: arrow.Vector, field = 'column'): TensorView {
+export function columnToTensor(column: arrow.Vector, field = 'column', firstRow = 0): TensorView {
   const parts: Leaf[] = []
-  let rowBase = 0
+  let rowBase = firstRow
   for (const data of column.data) {
     parts.push(descend(data, 0, data.length, [], 1, rowBase, field))
     rowBase += data.length

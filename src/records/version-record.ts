@@ -41,8 +41,18 @@ export interface VersionConfig {
   /** Artifact is a zip extracted to a folder before loading. */
   archive?: boolean
   trusted?: boolean
+  /** How the runtime feeds the model: rows batched along one axis, or whole tensors per call. */
+  serving?: ServingMode
   [key: string]: unknown
 }
+
+/**
+ * `batch`: every input and output shares a first axis of rows, so rows run together (`fixed_batch`
+ * rows at a time when the graph fixes that axis). `tensor`: they do not (weights, shapes, scalars,
+ * outputs of their own length), so each row is one call whose fields hold whole tensors, as Triton
+ * serves models with `max_batch_size: 0`; `reason` says which tensor broke the row axis.
+ */
+export type ServingMode = { mode: 'batch'; fixed_batch?: number } | { mode: 'tensor'; reason: string }
 
 export interface ModelSummary {
   name: string

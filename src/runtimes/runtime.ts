@@ -1,7 +1,7 @@
 import type { Table } from 'apache-arrow'
 import type { ModelSchema } from '../data/schema.js'
 import type { Framework, RuntimeKind } from '../records/frameworks.js'
-import type { VersionConfig } from '../records/version-record.js'
+import type { ServingMode, VersionConfig } from '../records/version-record.js'
 
 /** What a runtime may know of a version: no store, no HTTP. */
 export interface LoadableVersion {
@@ -41,6 +41,8 @@ export interface InferOptions {
 export interface Session {
   readonly inputSchema: ModelSchema
   readonly outputSchema: ModelSchema
+  /** How rows reach the model, for runtimes that decide it from the model (recorded on the version). */
+  readonly serving?: ServingMode
   infer(input: Table, opts?: InferOptions): Promise<Table>
   close(): Promise<void>
 }

@@ -83,11 +83,12 @@ test('an onnxruntime error while running becomes RuntimeFailure with its message
   await session.close()
 })
 
-test('an output with fewer rows than the input is a RuntimeFailure', async () => {
+test('an output with fewer rows than the input, though its graph declares them, is a RuntimeFailure saying so', async () => {
   const session = await runtime.load(version('collapse-rows.onnx'), context(join(ONNX_DIR, 'collapse-rows.onnx')))
   const x = arrow.vectorFromArray([[1, 2, 3], [4, 5, 6]], fsl(3, new arrow.Float32()))
   await assert.rejects(session.infer(new arrow.Table({ x })), (e: any) =>
-    e.code === 'runtime_failure' && e.message === "model 'collapse-rows' returned 1 row(s) in output 'total' for 2 input row(s); every input row must yield one output row")
+    e.code === 'runtime_failure' && e.message === "model 'collapse-rows' returned 1 row(s) in output 'total' for 2 input row(s): its graph declares the first axis as rows, " +
+      'but this output does not keep one row per input row, so the model cannot be served row by row')
   await session.close()
 })
 

@@ -5,6 +5,7 @@ import { InvalidInput, RuntimeFailure, errorMessage } from '../../errors.js'
 import type { RuntimeKind } from '../../records/frameworks.js'
 import type { LoadContext, LoadableVersion, Runtime, Support } from '../runtime.js'
 import { checkExternalData, externalTensors } from './onnx-external-data.js'
+import { declaredShapes } from './onnx-graph-shapes.js'
 import { OnnxSession, firstLine } from './onnx-session.js'
 import { planSignature } from './onnx-signature.js'
 import { OnnxThreadPool } from './onnx-thread-pool.js'
@@ -84,7 +85,9 @@ export class OnnxRuntime implements Runtime {
     const folder = v.config.archive ? await ctx.extractedPath() : null
     const path = folder !== null ? await findModelFile(folder, v.file_name) : await ctx.artifactPath()
     // Before onnxruntime opens it: it would read external data relative to the blob's directory.
-    await checkExternalData(externalTensors(await readFile(path), v.file_name), folder, v.file_name)
+    const bytes = await readFile(path)
+    await checkExternalData(externalTensors(bytes, v.file_name), folder, v.file_name)
+    const declared = declaredShapes(bytes)
     ctx.signal?.throwIfAborted()
     let session: InferenceSession
     try {
@@ -97,6 +100,7 @@ export class OnnxRuntime implements Runtime {
         { inputSchema: v.input_schema, outputSchema: v.output_schema, tensorFields: v.config.tensor_fields },
         session.inputMetadata,
         session.outputMetadata,
+        declared,
       )
       const threads = this.#threadMinElements === Infinity
         ? null

@@ -1,10 +1,11 @@
 import * as arrow from 'apache-arrow'
 import type { InferenceSession, Tensor } from 'onnxruntime-node'
 import { InvalidInput, RuntimeFailure, errorMessage, isQuiverError } from '../../errors.js'
-import { toArrowSchema } from '../../data/schema.js'
+import { toArrowSchema, typeLabel } from '../../data/schema.js'
 import type { ModelSchema } from '../../data/schema.js'
 import { allocateTensorData, columnToTensor, fieldTensorShape, tensorToData } from '../../data/tensor.js'
 import type { TensorData, TensorView } from '../../data/tensor.js'
+import type { ServingMode } from '../../records/version-record.js'
 import type { InferOptions, Session } from '../runtime.js'
 import { describe } from './onnx-signature.js'
 import type { OnnxSignature, TensorBinding } from './onnx-signature.js'
@@ -66,6 +67,10 @@ export class OnnxSession implements Session {
     return this.#signature.fixedBatch
   }
 
+  get serving(): ServingMode {
+    return this.#signature.serving
+  }
+
   /** Worker threads this model has running now (they start with the first large run). */
   get threadCount(): number {
     return this.#threads?.pool.threadCount ?? 0
@@ -80,6 +85,7 @@ export class OnnxSession implements Session {
       return col
     })
     if (rows === 0) return new arrow.Table([this.#batch([], 0)])
+    if (this.#signature.serving.mode === 'tensor') return this.#inferTensors(columns, rows, opts)
     const step = this.#signature.fixedBatch ?? rows
     if (rows % step !== 0) {
       throw new InvalidInput(
@@ -94,12 +100,66 @@ export class OnnxSession implements Session {
       opts?.signal?.throwIfAborted()
       const feeds = this.#signature.inputs.map((b, i): WireTensor => {
         const t = step === rows ? tensors[i]! : sliceRows(tensors[i]!, start, step)
+        checkStrings(b, t, start)
         return { name: b.graphName, type: b.type, data: t.data, dims: this.#feedDims(b, t) }
       })
       const results = await this.#run(feeds)
       batches.push(this.#batch(this.#signature.outputs.map((b, i) => this.#column(i, results[b.graphName], step)), step))
     }
     return new arrow.Table(batches)
+  }
+
+  /** Tensor mode: each row is one run, each field of it one whole tensor. */
+  async #inferTensors(columns: arrow.Vector[], rows: number, opts?: InferOptions): Promise<arrow.Table> {
+    const batches: arrow.RecordBatch[] = []
+    for (let row = 0; row < rows; row++) {
+      opts?.signal?.throwIfAborted()
+      const feeds = this.#signature.inputs.map((b, i): WireTensor => {
+        const t = columnToTensor(columns[i]!.slice(row, row + 1), b.field.name, row)
+        checkStrings(b, t, row)
+        return { name: b.graphName, type: b.type, data: t.data, dims: this.#wholeDims(b, t, row) }
+      })
+      const results = await this.#run(feeds)
+      batches.push(this.#batch(this.#signature.outputs.map((b, i) => this.#wholeColumn(i, results[b.graphName], row)), 1))
+    }
+    return new arrow.Table(batches)
+  }
+
+  /** The dims to feed a row's whole tensor with: the graph's own when fixed (same element count), else its own. */
+  #wholeDims(b: TensorBinding, t: TensorView, row: number): number[] {
+    const dims = t.dims.slice(1)
+    const g = b.graphDims
+    if (t.type !== b.type) {
+      throw new InvalidInput(`field '${b.field.name}' holds ${t.type} values but graph input '${b.graphName}' takes ${b.type}`, {
+        field: b.field.name, row, expected: b.type, got: t.type,
+      })
+    }
+    if (g === null) return dims
+    if (g.every((d) => d !== null)) {
+      if (product(g as number[]) === product(dims)) return g as number[]
+    } else if (g.length === dims.length && g.every((d, i) => d === null || d === dims[i])) {
+      return dims
+    }
+    const want = describe({ type: b.type, shape: g }, true)
+    throw new InvalidInput(
+      `field '${b.field.name}' row ${row} holds a tensor of shape [${dims.join(', ')}] but graph input '${b.graphName}' takes ${want}`,
+      { field: b.field.name, row, expected: want, got: `[${dims.join(', ')}]` },
+    )
+  }
+
+  #wholeColumn(index: number, out: RunOutput | undefined, row: number): arrow.Data {
+    const b = this.#signature.outputs[index]!
+    if (!out) throw new RuntimeFailure(`model '${this.#model}' returned no output '${b.graphName}'`)
+    const dims = out.dims.map(Number)
+    try {
+      return tensorToData({ type: b.type, data: out.data as TensorData, dims: [1, ...dims] }, b.field.type, this.#arrowSchema.fields[index]!.type)
+    } catch (err) {
+      if (!isQuiverError(err)) throw err
+      throw new RuntimeFailure(
+        `model '${this.#model}' output '${b.graphName}' for row ${row} is a tensor of shape [${dims.join(', ')}], which does not fit field '${b.field.name}' (${typeLabel(b.field.type)})`,
+        { ...err.details, field: b.field.name, row }, { cause: err },
+      )
+    }
   }
 
   async close(): Promise<void> {
@@ -153,7 +213,8 @@ export class OnnxSession implements Session {
     const dims = out.dims.map(Number)
     if (dims.length === 0 || dims[0] !== rows) {
       throw new RuntimeFailure(
-        `model '${this.#model}' returned ${dims.length === 0 ? 'a scalar' : `${dims[0]} row(s)`} in output '${name}' for ${rows} input row(s); every input row must yield one output row`,
+        `model '${this.#model}' returned ${dims.length === 0 ? 'a scalar' : `${dims[0]} row(s)`} in output '${name}' for ${rows} input row(s): ` +
+          `its graph declares the first axis as rows, but this output does not keep one row per input row, so the model cannot be served row by row`,
         { field: b.field.name, expected: `${rows} rows`, got: `shape [${dims.join(', ')}]` },
       )
     }
@@ -175,6 +236,28 @@ export class OnnxSession implements Session {
     const struct = arrow.makeData({ type: this.#structType, length: rows, nullCount: 0, children })
     return new arrow.RecordBatch(this.#arrowSchema, struct)
   }
+}
+
+/**
+ * onnxruntime-node passes strings to the runtime as C strings, so a NUL would silently end one;
+ * such a value is refused instead. `rowBase` is the row of the tensor's first element.
+ */
+function checkStrings(b: TensorBinding, t: TensorView, rowBase: number): void {
+  if (t.type !== 'string') return
+  const strings = t.data as string[]
+  const perRow = Math.max(1, product(t.dims.slice(1)))
+  for (let i = 0; i < strings.length; i++) {
+    if (!strings[i]!.includes('\0')) continue
+    const row = rowBase + Math.floor(i / perRow)
+    throw new InvalidInput(
+      `field '${b.field.name}' element ${i % perRow} of row ${row} holds a NUL character, which onnxruntime-node cannot pass to graph input '${b.graphName}' (it would end the string there)`,
+      { field: b.field.name, row, expected: 'strings without NUL', got: `NUL at character ${strings[i]!.indexOf('\0')}` },
+    )
+  }
+}
+
+function product(xs: readonly number[]): number {
+  return xs.reduce((a, d) => a * d, 1)
 }
 
 function elementCount(feeds: readonly WireTensor[]): number {
