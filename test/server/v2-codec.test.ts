@@ -130,7 +130,7 @@ describe('V2 codec', () => {
       ['an unknown input name', { inputs: [{ ...base.inputs[0], name: 'petals' }] }, /unknown input 'petals'; the model's inputs are 'features'/],
       ['a per-row shape that does not fit', withInput({ shape: [4, 2] }), /does not fit per-row shape \[4\]/],
       ['a string where a number belongs', withInput({ data: [1, 2, 3, 'x', 5, 6, 7, 8] }), /input 'features' element 3 \(row 0\): expected FP32, got "x"/],
-      ['no inputs', { inputs: [] }, /invalid inference request: inputs/],
+      ['no inputs', { inputs: [] }, /missing input 'features' \(list<float32>\[4\]\)/],
       ['a shape of no axes', withInput({ shape: [], data: [] }), /shape \[\]/],
       ['data that is not an array', withInput({ data: 'abc' }), /data must be a JSON array/],
     ]

@@ -1,7 +1,9 @@
 /**
- * Open Inference Protocol tensors ⇄ Arrow tables, against a model's input schema. The first axis
- * of every tensor is rows; the remaining axes fold into the field's (nested) fixed-size lists, so a
- * `[rows, 4]` FP32 tensor becomes a `list<float32>[4]` column over the same Float32Array.
+ * Open Inference Protocol tensors ⇄ Arrow tables, against a model's input schema. For a batch
+ * model the first axis of every tensor is rows; the remaining axes fold into the field's (nested)
+ * fixed-size lists, so a `[rows, 4]` FP32 tensor becomes a `list<float32>[4]` column over the same
+ * Float32Array. For a tensor model (serving mode `tensor`) each tensor, whatever its shape, is the
+ * one value of its field in a one-row table.
  */
 import * as arrow from 'apache-arrow'
 import { InvalidInput, Unsupported } from '../../errors.js'
@@ -9,6 +11,7 @@ import { toArrowField, typeLabel, type ModelSchema, type SchemaField } from '../
 import { columnToTensor, fieldTensorShape, tensorToColumn, type TensorData } from '../../data/tensor.js'
 import { checkedElementCount } from './tensor-claims.js'
 import { decodeBinaryData, decodeJsonData, encodeBinaryData, encodeJsonData, splitBytesElements, type TensorPlace } from './tensor-data.js'
+import type { ServingMode } from '../../records/version-record.js'
 import {
   DATATYPE, ELEMENT_TYPE, V2_DATATYPES, isDatatype, type Datatype, type InferenceRequest, type MetadataTensor, type RequestInput,
   type ResponseOutput,
@@ -22,12 +25,16 @@ export function fieldDatatype(field: SchemaField): { datatype: Datatype; rowShap
   return { datatype: DATATYPE[shape.type], rowShape: shape.dims.map((d) => d ?? -1) }
 }
 
-/** Model metadata tensors: `[-1, ...row shape]`, -1 being the batch axis. Non-tensor fields are left out. */
-export function metadataTensors(schema: ModelSchema | null): MetadataTensor[] {
+/**
+ * Model metadata tensors: `[-1, ...row shape]`, -1 being a variable batch axis (a fixed one shows
+ * its size); a tensor model's fields are its whole tensors. Non-tensor fields are left out.
+ */
+export function metadataTensors(schema: ModelSchema | null, serving?: ServingMode): MetadataTensor[] {
   const out: MetadataTensor[] = []
+  const batch = serving?.mode === 'tensor' ? [] : [serving?.fixed_batch ?? -1]
   for (const field of schema ?? []) {
     const t = fieldDatatype(field)
-    if (t) out.push({ name: field.name, datatype: t.datatype, shape: [-1, ...t.rowShape] })
+    if (t) out.push({ name: field.name, datatype: t.datatype, shape: [...batch, ...t.rowShape] })
   }
   return out
 }
@@ -36,7 +43,10 @@ export function metadataTensors(schema: ModelSchema | null): MetadataTensor[] {
  * Builds the input table of an inference request. `binary` holds the binary extension's bytes of
  * each input that declared `binary_data_size`, in request order.
  */
-export function requestToTable(req: InferenceRequest, schema: ModelSchema, binary: ReadonlyMap<string, Uint8Array> = new Map()): arrow.Table {
+export function requestToTable(
+  req: InferenceRequest, schema: ModelSchema, binary: ReadonlyMap<string, Uint8Array> = new Map(), serving?: ServingMode,
+): arrow.Table {
+  const whole = serving?.mode === 'tensor'
   const byName = new Map<string, RequestInput>()
   for (const input of req.inputs) {
     if (byName.has(input.name)) throw new InvalidInput(`input '${input.name}' is given twice`, { field: input.name })
@@ -57,7 +67,7 @@ export function requestToTable(req: InferenceRequest, schema: ModelSchema, binar
         field: field.name, expected: typeLabel(field.type), got: 'nothing',
       })
     }
-    const vector = inputToColumn(input, field, binary.get(input.name))
+    const vector = inputToColumn(input, field, binary.get(input.name), whole)
     if (rows === undefined) {
       rows = vector.length
       rowsFrom = input.name
@@ -69,11 +79,13 @@ export function requestToTable(req: InferenceRequest, schema: ModelSchema, binar
     columns.push(vector.data[0]!)
   }
   const arrowSchema = new arrow.Schema(schema.map(toArrowField))
-  const struct = arrow.makeData({ type: new arrow.Struct(arrowSchema.fields), length: rows ?? 0, nullCount: 0, children: columns })
+  // A tensor model without inputs still runs once per request.
+  const length = rows ?? (whole ? 1 : 0)
+  const struct = arrow.makeData({ type: new arrow.Struct(arrowSchema.fields), length, nullCount: 0, children: columns })
   return new arrow.Table(arrowSchema, [new arrow.RecordBatch(arrowSchema, struct)])
 }
 
-function inputToColumn(input: RequestInput, field: SchemaField, binary: Uint8Array | undefined): arrow.Vector {
+function inputToColumn(input: RequestInput, field: SchemaField, binary: Uint8Array | undefined, whole: boolean): arrow.Vector {
   const datatype = input.datatype
   if (!isDatatype(datatype)) {
     throw new InvalidInput(`input '${input.name}' has unsupported datatype '${datatype}'; V2 datatypes are ${V2_DATATYPES.join(', ')}`, {
@@ -90,6 +102,7 @@ function inputToColumn(input: RequestInput, field: SchemaField, binary: Uint8Arr
     })
   }
   const shape = input.shape
+  if (whole && field.type !== 'binary') return wholeTensorColumn(input, field, want.datatype, binary)
   if (shape.length === 0) {
     throw new InvalidInput(`input '${input.name}' has shape []; its first axis must be the rows`, { field: input.name, expected: '[rows, ...]', got: '[]' })
   }
@@ -106,6 +119,26 @@ function inputToColumn(input: RequestInput, field: SchemaField, binary: Uint8Arr
       throw new InvalidInput(`input '${input.name}': ${err.message}`, { ...err.details, field: input.name })
     }
     throw err
+  }
+}
+
+/** A tensor model's input: the whole tensor as the single value of a one-row column. */
+function wholeTensorColumn(input: RequestInput, field: SchemaField, datatype: Datatype, binary: Uint8Array | undefined): arrow.Vector {
+  const shape = input.shape
+  const count = shape.reduce((a, b) => a * b, 1)
+  const place: TensorPlace = { name: input.name, perRow: Math.max(count, 1) }
+  const data: TensorData = binary
+    ? decodeBinaryData(binary, datatype, count, place)
+    : decodeJsonData(input.data, datatype, count, place)
+  try {
+    return tensorToColumn({ type: ELEMENT_TYPE[datatype], data, dims: [1, ...shape] }, field.type)
+  } catch (err) {
+    if (!(err instanceof InvalidInput)) throw err
+    const want = `[${fieldDatatype(field)!.rowShape.join(', ')}]`
+    throw new InvalidInput(
+      `input '${input.name}' has shape [${shape.join(', ')}] but the model takes ${datatype} tensors of shape ${want} (-1: any size); it is served as whole tensors, without a batch axis`,
+      { field: input.name, expected: want, got: `[${shape.join(', ')}]` },
+    )
   }
 }
 
@@ -134,7 +167,8 @@ export interface EncodedOutputs {
  * requested outputs when given. Outputs marked binary (per output `binary_data`, else the request's
  * `binary_data_output`) carry `binary_data_size` and their bytes go in `binary`.
  */
-export function tableToOutputs(result: arrow.Table, req: Pick<InferenceRequest, 'outputs' | 'parameters'>): EncodedOutputs {
+export function tableToOutputs(result: arrow.Table, req: Pick<InferenceRequest, 'outputs' | 'parameters'>, serving?: ServingMode): EncodedOutputs {
+  const whole = serving?.mode === 'tensor' && result.numRows === 1
   const available = result.schema.fields.filter((f) => f.name.startsWith('out.')).map((f) => f.name.slice(4))
   const binaryDefault = req.parameters?.binary_data_output === true
   const wanted = req.outputs?.length
@@ -149,7 +183,9 @@ export function tableToOutputs(result: arrow.Table, req: Pick<InferenceRequest, 
       })
     }
     const column = result.getChild(`out.${w.name}`)!
-    const { datatype, data, shape } = columnTensor(column, w.name)
+    const tensor = columnTensor(column, w.name)
+    const { datatype, data } = tensor
+    const shape = whole ? tensor.shape.slice(1) : tensor.shape
     if (w.binary) {
       const bytes = encodeBinaryData(data, datatype)
       binary.push(bytes)

@@ -40,8 +40,8 @@ export function v2Routes(deps: ServerDeps): Hono<AppEnv> {
       name: v.name,
       versions,
       platform: frameworkFacts(v.framework).v2Platform,
-      inputs: metadataTensors(v.input_schema),
-      outputs: metadataTensors(v.output_schema),
+      inputs: metadataTensors(v.input_schema, v.config.serving),
+      outputs: metadataTensors(v.output_schema, v.config.serving),
     }
     return c.json(body)
   }
@@ -62,9 +62,9 @@ export function v2Routes(deps: ServerDeps): Hono<AppEnv> {
     const body = await readBody(c.req.raw, limits.maxBodyBytes)
     const { json, tail } = splitBody(body, c.req.header(HEADER_LENGTH))
     const req = parseInferenceRequest(parseJson(json, 'the inference request'))
-    const table = requestToTable(req, v.input_schema ?? [], binaryInputs(req, tail))
+    const table = requestToTable(req, v.input_schema ?? [], binaryInputs(req, tail), v.config.serving)
     const result = await api.inferVersion(v, { kind: 'table', table })
-    const { outputs, binary } = tableToOutputs(result, req)
+    const { outputs, binary } = tableToOutputs(result, req, v.config.serving)
     const response: InferenceResponse = { model_name: v.name, model_version: String(v.seq), id: req.id ?? randomUUID(), outputs }
     return binary.length ? binaryResponse(response, binary) : c.body(responseText(response), 200, { 'content-type': 'application/json' })
   }

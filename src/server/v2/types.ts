@@ -49,7 +49,8 @@ const requestOutput = z.object({
 const inferenceRequest = z.object({
   id: z.string().optional(),
   parameters: parameters.optional(),
-  inputs: z.array(requestInput).min(1),
+  // A model may take no inputs at all (a tensor model computing constants).
+  inputs: z.array(requestInput),
   outputs: z.array(requestOutput).optional(),
 })
 
