@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import type { ArtifactStore, BlobRef } from '../artifacts/artifact-store.js'
 import { parseSchema, type ModelSchema } from '../data/schema.js'
+import { inputLimits, limitExceeded } from '../data/input-limits.js'
 import { errorMessage, InvalidInput, isQuiverError, QuiverError } from '../errors.js'
 import { ARCHES, FRAMEWORKS, isFramework, type Arch } from '../records/frameworks.js'
 import { assertValidName, assertValidTag } from '../registry/names.js'
@@ -158,7 +159,28 @@ function checkRequest(req: UploadRequest): CheckedRequest {
   for (const [key, value] of Object.entries(req.metadata ?? {})) {
     if (value === undefined) throw new InvalidInput(`metadata key '${key}' has no value`, { field: 'metadata' })
   }
+  checkFieldSizes(req)
   return { workspace, inputSchema, outputSchema, arch }
+}
+
+/** Text fields are stored whole or refused: none may pass QUIVER_MAX_FIELD_BYTES. */
+function checkFieldSizes(req: UploadRequest): void {
+  const max = inputLimits().maxFieldBytes
+  const fields: [string, unknown, boolean][] = [
+    ['description', req.description, false], ['metadata', req.metadata, true],
+    ['input_schema', req.inputSchema, true], ['output_schema', req.outputSchema, true],
+  ]
+  for (const [field, value, json] of fields) {
+    if (value === undefined || value === null) continue
+    let text: string
+    try {
+      text = json ? JSON.stringify(value) : String(value)
+    } catch (err) {
+      throw new InvalidInput(`field '${field}' cannot be stored as JSON: ${errorMessage(err)}`, { field })
+    }
+    const bytes = Buffer.byteLength(text, 'utf8')
+    if (bytes > max) throw limitExceeded(`field '${field}'`, 'maxFieldBytes', max, bytes)
+  }
 }
 
 function sourceName(source: UploadSource): string {

@@ -160,16 +160,20 @@ const EPOCH_STRING = /^-?\d+$/
 export function convertTimestampMs(v: unknown): bigint {
   if (typeof v === 'number') {
     if (!Number.isInteger(v)) throw notInteger(v)
+    if (!Number.isSafeInteger(v)) {
+      if (Math.abs(v) >= 2 ** 63) throw new ValueError(`number ${v}`, TIMESTAMP_RANGE)
+      throw new ValueError(`number ${v}`, 'a JSON number beyond ±2^53 is not exact; send timestamps that large as digit strings')
+    }
     return BigInt(v)
   }
-  if (typeof v === 'bigint') return v
+  if (typeof v === 'bigint') return inTimestampRange(v)
   if (v instanceof Date) {
     const t = v.getTime()
     if (Number.isNaN(t)) throw new ValueError('an invalid date')
     return BigInt(t)
   }
   if (typeof v === 'string') {
-    if (EPOCH_STRING.test(v)) return BigInt(v)
+    if (EPOCH_STRING.test(v)) return inTimestampRange(BigInt(v))
     const m = ISO_TIME.exec(v)
     if (m !== null) {
       const zone = m[3] === undefined ? 'Z' : normaliseZone(m[3])
@@ -179,6 +183,14 @@ export function convertTimestampMs(v: unknown): bigint {
     throw new ValueError(describeValue(v), 'timestamps are ISO-8601 text or epoch milliseconds')
   }
   throw new ValueError(describeValue(v), 'timestamps are ISO-8601 text or epoch milliseconds')
+}
+
+const TIMESTAMP_RANGE = `out of the timestamp[ms] range (int64 milliseconds, ${I64_MIN}..${I64_MAX})`
+
+/** Epoch milliseconds as stored (int64): anything wider would wrap silently in a BigInt64Array. */
+function inTimestampRange(b: bigint): bigint {
+  if (b < I64_MIN || b > I64_MAX) throw new ValueError(`${b}`, TIMESTAMP_RANGE)
+  return b
 }
 
 function normaliseZone(z: string): string {

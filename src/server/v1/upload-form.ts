@@ -18,6 +18,7 @@ import type { ModelSchema } from '../../data/schema.js'
 import { InvalidInput, errorMessage, isQuiverError } from '../../errors.js'
 import { mediaType, tooLarge } from '../body.js'
 import { checkJsonDepth } from '../../data/json-depth.js'
+import { inputLimits, limitExceeded } from '../../data/input-limits.js'
 
 export const UPLOAD_FIELDS = [
   'name', 'framework', 'input_schema', 'output_schema', 'tag', 'description', 'meta', 'no_wait', 'trust',
@@ -61,12 +62,13 @@ function parseForm<T>(
   spool: string,
   upload: (req: UploadRequest) => Promise<T>,
 ): Promise<T> {
+  const { maxFieldBytes } = inputLimits()
   return new Promise<T>((resolve, reject) => {
     let parser: busboy.Busboy
     try {
       parser = busboy({
         headers: { 'content-type': contentType },
-        limits: { fieldSize: 16 << 20, fields: 256, files: 64, fileSize: opts.maxUploadBytes },
+        limits: { fieldSize: maxFieldBytes, fields: 256, files: 64, fileSize: opts.maxUploadBytes },
       })
     } catch (err) {
       return reject(new InvalidInput(`malformed multipart/form-data header: ${errorMessage(err)}`, { field: 'content-type' }))
@@ -86,7 +88,11 @@ function parseForm<T>(
       if (!started) reject(formError)
     }
 
-    parser.on('field', (name, value) => {
+    parser.on('field', (name, value, info) => {
+      // busboy cuts a field at fieldSize and says so only here: refuse rather than store a part of it.
+      if (info.valueTruncated) {
+        return fail(limitExceeded(`form field '${name}'`, 'maxFieldBytes', maxFieldBytes, `more than ${maxFieldBytes}`))
+      }
       if (started) return fail(new InvalidInput(`form field '${name}' comes after the file part; send every field before 'file'`, { field: name }))
       if (!(UPLOAD_FIELDS as readonly string[]).includes(name)) {
         return fail(new InvalidInput(`unknown form field '${name}'; known fields: ${UPLOAD_FIELDS.join(', ')}, file, ${ADDITIONAL_PREFIX}NAME`, { field: name }))

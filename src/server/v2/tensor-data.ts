@@ -10,6 +10,9 @@ import { FLOAT_SPECIALS, NUMERIC_CODECS } from '../../data/scalar-codecs.js'
 import type { NumericTensorData, TensorData } from '../../data/tensor.js'
 import { ELEMENT_SIZE, ELEMENT_TYPE, type Datatype } from './types.js'
 
+/** The largest finite float32; larger magnitudes may still round down to it, so the converter decides. */
+const FLOAT32_MAX = 3.4028234663852886e38
+
 /** Where an element sits, for error messages: the input name and the row (first axis). */
 export interface TensorPlace {
   name: string
@@ -37,10 +40,15 @@ function converterFor(datatype: Datatype, place: TensorPlace): (v: unknown, i: n
     case 'FP32':
     case 'FP64':
       return (v, i) => {
-        if (typeof v === 'number') return v
-        if (typeof v === 'bigint') return Number(v)
-        if (typeof v === 'string' && Object.hasOwn(FLOAT_SPECIALS, v)) return FLOAT_SPECIALS[v]!
-        throw badElement(place, i, datatype, v)
+        let n: number
+        if (typeof v === 'number') n = v
+        else if (typeof v === 'bigint') n = Number(v)
+        else if (typeof v === 'string' && Object.hasOwn(FLOAT_SPECIALS, v)) return FLOAT_SPECIALS[v]!
+        else throw badElement(place, i, datatype, v)
+        if (datatype === 'FP32' && Number.isFinite(n) && !Number.isFinite(Math.fround(n))) {
+          throw badElement(place, i, datatype, v, 'out of the float32 range')
+        }
+        return n
       }
     case 'BOOL':
       return (v, i) => {
@@ -83,6 +91,8 @@ export function decodeJsonData(data: unknown, datatype: Datatype, count: number,
       field: place.name, expected: `${count} elements`, got: `more than ${count}`,
     })
   const fast = datatype === 'FP32' || datatype === 'FP64'
+  // Past this a float32 rounds to ±Infinity: refused (by the converter) rather than stored as such.
+  const limit = datatype === 'FP32' ? FLOAT32_MAX : Number.POSITIVE_INFINITY
   const walk = (arr: unknown[]) => {
     for (let i = 0; i < arr.length; i++) {
       const v = arr[i]
@@ -91,7 +101,7 @@ export function decodeJsonData(data: unknown, datatype: Datatype, count: number,
         continue
       }
       if (n >= count) throw tooMany()
-      target[n] = fast && typeof v === 'number' ? v : convert(v, n)
+      target[n] = fast && typeof v === 'number' && !(v > limit || v < -limit) ? v : convert(v, n)
       n++
     }
   }
