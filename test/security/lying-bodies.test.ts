@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import type { ModelSchema } from '../../src/data/schema.js'
 import { ARROW_STREAM } from '../../src/server/v1/infer-format.js'
+import { requestToTable } from '../../src/server/v2/codec.js'
 import { badStrings, bufferBeyondBody, claimsRows, dictionaryOutOfRange, irisStream } from './arrow-lies.js'
 import { errorText, openDoors, stillServes, type Doors } from './doors.js'
 
@@ -126,6 +128,22 @@ describe('bodies that lie about their size', () => {
     }
     const ok = await d.api.infer('iris', { kind: 'arrow', bytes: irisStream(257) })
     assert.equal(ok.numRows, 257)
+  })
+
+  it('a tensor-served model checks whole tensors the same way', () => {
+    const schema = [{ name: 'w', type: { list: { list: 'float32', size: null }, size: null }, nullable: false }] as ModelSchema
+    const tensor = { mode: 'tensor', reason: 'test' } as const
+    for (const [shape, data, message] of [
+      [[2 ** 33], [1], /input 'w' shape \[8589934592\] claims 8589934592 FP32 elements but its data holds 1/],
+      [[2 ** 26, 2 ** 26], [1, 2], /input 'w' shape \[67108864, 67108864\] claims 4503599627370496 FP32 elements but its data holds 2/],
+    ] as const) {
+      const req = { inputs: [{ name: 'w', datatype: 'FP32', shape: [...shape], data: [...data] }] }
+      assert.throws(() => requestToTable(req, schema, new Map(), tensor), (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'invalid_input')
+        assert.match(e.message, message)
+        return true
+      })
+    }
   })
 
   it('nothing was stored by the refused uploads', async () => {

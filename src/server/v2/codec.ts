@@ -125,7 +125,7 @@ function inputToColumn(input: RequestInput, field: SchemaField, binary: Uint8Arr
 /** A tensor model's input: the whole tensor as the single value of a one-row column. */
 function wholeTensorColumn(input: RequestInput, field: SchemaField, datatype: Datatype, binary: Uint8Array | undefined): arrow.Vector {
   const shape = input.shape
-  const count = shape.reduce((a, b) => a * b, 1)
+  const count = checkedElementCount(input, datatype, binary)
   const place: TensorPlace = { name: input.name, perRow: Math.max(count, 1) }
   const data: TensorData = binary
     ? decodeBinaryData(binary, datatype, count, place)
