@@ -45,10 +45,14 @@ function bufferShort(where: string, buffer: string, claimed: number, unit: strin
 }
 
 function checkData(d: arrow.Data, where: string): void {
-  const { offset, length } = d
+  const length = d.length
+  // Data built in memory with no rows may carry no offset at all.
+  const offset = d.offset ?? 0
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
     throw claim(where, `offset ${offset} and length ${length}`, 'that is not a range of rows')
   }
+  // No rows: nothing will be read, and arrow leaves such Data without buffers.
+  if (length === 0) return
   const end = offset + length
   // The claimed null count as given (the getter would count bits from the bitmap it has not checked).
   const nullCount = (d as unknown as { _nullCount: number })._nullCount
@@ -60,7 +64,8 @@ function checkData(d: arrow.Data, where: string): void {
   if (nullCount > 0 && (!bitmap || bitmap.byteLength === 0)) {
     throw claim(where, `${nullCount} nulls`, 'it has no validity buffer')
   }
-  switch (d.typeId) {
+  // `d.type.typeId`: Data that arrow makes for an empty table has no `typeId` of its own.
+  switch (d.type.typeId) {
     case Type.Null:
       return
     case Type.Bool: {
