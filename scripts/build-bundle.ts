@@ -31,6 +31,15 @@ const ENTRIES: Record<string, string> = {
 }
 
 /**
+ * The package's library entries (`quiver`, `quiver/client`), built separately with every dependency
+ * external: a user's own `apache-arrow` must be the one the SDK's tables come from.
+ */
+const LIBRARY_ENTRIES: Record<string, string> = {
+  index: 'src/index.ts',
+  client: 'src/client/index.ts',
+}
+
+/**
  * Pure-JS packages on every command's start-up path, inlined: apache-arrow loads as ~200 separate
  * ES modules in ~150 ms, and in ~20 ms as part of a bundle. Every other dependency stays an import
  * resolved from node_modules at run time (native addons, WASM, and packages that locate their own
@@ -59,8 +68,27 @@ export async function buildBundle(opts: BuildOptions = {}): Promise<string[]> {
   if (dirname(outdir) !== ROOT) throw new Error(`the bundle folder must sit directly in ${ROOT}, got ${outdir}`)
   const started = new Date()
   const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }
-  const external = Object.keys(pkg.dependencies ?? {}).filter((d) => !INLINE.has(d)).flatMap((d) => [d, `${d}/*`])
-  const present = Object.entries(ENTRIES).filter(([, src]) => existsSync(join(ROOT, src)))
+  const dependencies = Object.keys(pkg.dependencies ?? {})
+  const cli = await bundle(ENTRIES, outdir, dependencies.filter((d) => !INLINE.has(d)))
+  const library = await bundle(LIBRARY_ENTRIES, outdir, dependencies)
+  const outputs = [...cli, ...library]
+  await mkdir(outdir, { recursive: true })
+  // Chunks before entries: an entry is only ever visible next to every chunk it imports.
+  for (const file of [...outputs.filter((f) => !f.entry), ...outputs.filter((f) => f.entry)]) await replaceFile(file.path, file.contents)
+  // The stamp bin/quiver compares sources against: a source saved after this moment is newer.
+  await utimes(join(outdir, 'quiver.js'), started, started)
+  await removeUnused(outdir, new Set(outputs.map((f) => f.path)))
+  return outputs.map((f) => relative(ROOT, f.path))
+}
+
+interface OutputFile {
+  path: string
+  contents: Uint8Array
+  entry: boolean
+}
+
+async function bundle(entries: Record<string, string>, outdir: string, externalPackages: string[]): Promise<OutputFile[]> {
+  const present = Object.entries(entries).filter(([, src]) => existsSync(join(ROOT, src)))
   const entryPoints = Object.fromEntries(present.map(([name, src]) => [name, join(ROOT, src)]))
   const result = await build({
     absWorkingDir: ROOT,
@@ -73,21 +101,13 @@ export async function buildBundle(opts: BuildOptions = {}): Promise<string[]> {
     target: 'node20',
     // QuiverError names itself after its class (`new.target.name`); bundling must not rename classes.
     keepNames: true,
-    external,
+    external: externalPackages.flatMap((d) => [d, `${d}/*`]),
     banner: { js: REQUIRE_SHIM },
     write: false,
     logLevel: 'warning',
   })
   const entryPaths = new Set(present.map(([name]) => join(outdir, `${name}.js`)))
-  const chunks = result.outputFiles.filter((f) => !entryPaths.has(f.path))
-  const entries = result.outputFiles.filter((f) => entryPaths.has(f.path))
-  await mkdir(outdir, { recursive: true })
-  // Chunks before entries: an entry is only ever visible next to every chunk it imports.
-  for (const file of [...chunks, ...entries]) await replaceFile(file.path, file.contents)
-  // The stamp bin/quiver compares sources against: a source saved after this moment is newer.
-  await utimes(join(outdir, 'quiver.js'), started, started)
-  await removeUnused(outdir, new Set(result.outputFiles.map((f) => f.path)))
-  return result.outputFiles.map((f) => relative(ROOT, f.path))
+  return result.outputFiles.map((f) => ({ path: f.path, contents: f.contents, entry: entryPaths.has(f.path) }))
 }
 
 async function replaceFile(path: string, contents: Uint8Array): Promise<void> {

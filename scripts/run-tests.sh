@@ -9,4 +9,4 @@ else
   npx --no-install tsc --noEmit -p .
   mapfile -t files < <(find test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 fi
-exec node --import tsx --test --test-concurrency=2 --test-timeout=300000 "${files[@]}"
+exec node --conditions=quiver-source --import tsx --test --test-concurrency=2 --test-timeout=300000 "${files[@]}"

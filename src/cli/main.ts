@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
+import { packagePath } from '../package-path.js'
 import { errorMessage } from '../errors.js'
 import { convertCommand } from './commands/convert.js'
 import { featuresCommand } from './commands/features.js'
@@ -18,6 +20,7 @@ export function buildProgram(): Command {
     .option('--token <token>', 'API token for --server (default $QUIVER_TOKEN)')
     .option('--workspace <name>', 'workspace (default: default)')
     .option('--json', 'machine-readable output on stdout')
+    .version(packageVersion(), '-V, --version', 'print the version of Quiver')
     .exitOverride()
     .configureOutput({ outputError: () => {} })
   for (const make of [uploadCommand, modelsCommand, versionsCommand, showCommand, statusCommand, tagCommand, untagCommand, inferCommand, convertCommand, serveCommand, tokenCommand, featuresCommand]) {
@@ -33,6 +36,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0
+      // No command at all: commander has printed the help; its placeholder message is not for people.
+      if (err.code === 'commander.help') return EXIT_USAGE
       process.stderr.write(`${err.message.replace(/^error: /, '')}\n`)
       return EXIT_USAGE
     }
@@ -40,4 +45,8 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.QUIVER_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`)
     return exitCodeFor(err)
   }
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version
 }

@@ -1,4 +1,4 @@
-/** An inference input file → `InferInput`, chosen by the file's extension. */
+/** An inference input file (or standard input) → `InferInput`, chosen by the file's extension or format. */
 import { readFile } from 'node:fs/promises'
 import { basename, extname } from 'node:path'
 import { parseExactJson } from './exact-json.js'
@@ -31,6 +31,30 @@ export async function readInputFile(path: string): Promise<InferInput> {
     const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder' : `cannot be read: ${errorMessage(err)}`
     throw new InvalidInput(`input file ${path} ${why}`, { got: code ?? 'unreadable' }, { cause: err })
   }
+  return decodeInput(bytes, ext, name)
+}
+
+export const INPUT_FORMATS = ['json', 'jsonl', 'arrow', 'parquet', 'csv'] as const
+export type InputFormat = (typeof INPUT_FORMATS)[number]
+
+/**
+ * Bytes read from standard input. Without a format it is told from the bytes: Parquet's and Arrow's
+ * magic numbers, JSON's opening bracket, else CSV.
+ */
+export function readInputBytes(bytes: Buffer, format?: InputFormat): InferInput {
+  const chosen = format ?? sniffFormat(bytes)
+  return decodeInput(bytes, `.${chosen === 'arrow' ? 'arrows' : chosen}`, 'standard input')
+}
+
+function sniffFormat(bytes: Buffer): InputFormat {
+  const head = bytes.subarray(0, 8)
+  if (head.subarray(0, 4).toString('latin1') === 'PAR1') return 'parquet'
+  if (head.subarray(0, 6).toString('latin1') === 'ARROW1' || (head.byteLength >= 4 && head.readUInt32LE(0) === 0xffffffff)) return 'arrow'
+  const first = bytes.toString('utf8', 0, Math.min(bytes.byteLength, 256)).replace(/^\uFEFF/, '').trimStart()[0]
+  return first === '[' || first === '{' ? 'json' : 'csv'
+}
+
+function decodeInput(bytes: Buffer, ext: string, name: string): InferInput {
   if (ext === '.parquet') return { kind: 'parquet', bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) }
   if (ARROW_EXTENSIONS.has(ext)) return { kind: 'arrow', bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) }
   const text = bytes.toString('utf8')
