@@ -6,7 +6,8 @@ import type { TensorElementType } from '../../data/tensor.js'
 import type { RuntimeKind } from '../../records/frameworks.js'
 import type { LoadableVersion, LoadContext, Runtime, Session, Support } from '../runtime.js'
 import { findPython } from '../python/find-python.js'
-import type { PythonModule } from '../python/find-python.js'
+import type { PythonModule, PythonProbe } from '../python/find-python.js'
+import { requireSandbox, sandboxState } from '../python/sandbox.js'
 import { checkPickleFile } from '../python/pickle-scan.js'
 import { ConvertedSession } from './converted-session.js'
 import { LinearModel } from './linear-model.js'
@@ -73,9 +74,9 @@ export class ConvertedRuntime implements Runtime {
     if (pickled && v.config.trusted !== true) await checkPickleFile(path, v.file_name)
     ctx.signal?.throwIfAborted()
     const modules: PythonModule[] = v.framework === 'sklearn' ? ['numpy', 'scipy', 'sklearn', 'joblib'] : pickled ? ['numpy', 'xgboost', 'sklearn', 'joblib'] : ['numpy', 'xgboost']
-    let python: string | null = null
+    let python: PythonProbe | null = null
     try {
-      python = (await findPython(modules, this.#env)).command
+      python = await findPython(modules, this.#env)
     } catch (err) {
       // A JSON model needs no interpreter to be read; it is served unverified rather than not at all.
       if (!json) throw err
@@ -84,8 +85,13 @@ export class ConvertedRuntime implements Runtime {
       ctx.progress(`converted ${model.summary} to the native tree evaluator; not verified (${errorMessage(err)})`)
       return session
     }
+    // Pickles are read only inside the sandbox unless QUIVER_SANDBOX=off; JSON/UBJ inside it when bwrap works.
+    const state = pickled ? await requireSandbox(v.file_name, this.#env) : await sandboxState(this.#env)
+    const sandbox = state.kind === 'bwrap'
+      ? { bwrap: state.bwrap, spec: { executable: python.executable, pythonPaths: python.paths, readOnly: [path] } }
+      : undefined
     const { extraction, model: spec } = await ModelExtraction.start({
-      python, path, fileName: v.file_name, framework: v.framework, fields: output.map((f) => f.name), referenceOnly: json, trusted: v.config.trusted === true, signal: ctx.signal,
+      python: python.command, path, sandbox, fileName: v.file_name, framework: v.framework, fields: output.map((f) => f.name), referenceOnly: json, trusted: v.config.trusted === true, signal: ctx.signal,
     })
     try {
       const extracted = (json ? { kind: 'xgboost', estimator: 'Booster', wrapper: 'booster', iteration_end: 0, classes: null, json: await readJson(path, v.file_name) } : spec) as ExtractedModel

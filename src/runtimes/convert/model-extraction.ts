@@ -3,6 +3,8 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { InvalidInput, RuntimeFailure, Unsupported } from '../../errors.js'
 import { packagePath } from '../../package-path.js'
+import { sandboxedCommand } from '../python/sandbox.js'
+import type { WorkerSandbox } from '../python/python-worker.js'
 
 export const EXTRACT_SCRIPT = packagePath('src/runtimes/convert/quiver_extract.py')
 const TIMEOUT_MS = 120_000
@@ -24,6 +26,8 @@ export interface ExtractionRequest {
   referenceOnly?: boolean
   /** Unpickle without the restricted unpickler's safe list (`--trust`). */
   trusted?: boolean
+  /** Run the script inside bwrap, with `path` bound read-only (see sandbox.ts). */
+  sandbox?: WorkerSandbox
   signal?: AbortSignal
 }
 
@@ -43,7 +47,11 @@ export class ModelExtraction {
     const args = ['-B', EXTRACT_SCRIPT, req.path, req.fileName, req.framework, req.fields.join(',')]
     if (req.referenceOnly) args.push('--reference-only')
     if (req.trusted) args.push('--trusted')
-    this.#child = spawn(req.python, args, { stdio: ['pipe', 'pipe', 'pipe'], signal: req.signal, env: { ...process.env, PYTHONWARNINGS: 'ignore' } })
+    const env = { ...process.env, PYTHONWARNINGS: 'ignore' }
+    const run = req.sandbox
+      ? sandboxedCommand(req.sandbox.bwrap, { ...req.sandbox.spec, env }, args)
+      : { command: req.python, args, env }
+    this.#child = spawn(run.command, run.args, { stdio: ['pipe', 'pipe', 'pipe'], signal: req.signal, env: run.env })
     this.#child.stderr.setEncoding('utf8').on('data', (d: string) => {
       this.#stderr.push(d)
       if (this.#stderr.length > 50) this.#stderr.shift()

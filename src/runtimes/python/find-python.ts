@@ -23,6 +23,8 @@ export interface PythonProbe {
   modules: Record<PythonModule, string | null>
   /** Module → the import error, for the ones that failed. */
   errors: Partial<Record<PythonModule, string>>
+  /** Folders the interpreter reads its standard library and packages from (sys.prefix, sys.path), for the sandbox. */
+  paths: string[]
 }
 
 const PROBE_TIMEOUT_MS = 120_000
@@ -36,7 +38,9 @@ for name in ${JSON.stringify(Object.keys(PYTHON_MODULES))}:
     except Exception as e:
         mods[name] = None
         errs[name] = f"{type(e).__name__}: {e}"
-print(json.dumps({"executable": sys.executable, "version": sys.version.split()[0], "modules": mods, "errors": errs}))
+import os
+paths = sorted({os.path.realpath(p) for p in [sys.prefix, sys.exec_prefix, sys.base_prefix, *sys.path] if p and os.path.isdir(p)})
+print(json.dumps({"executable": sys.executable, "version": sys.version.split()[0], "modules": mods, "errors": errs, "paths": paths}))
 `
 
 const probes = new Map<string, Promise<PythonProbe | null>>()

@@ -6,9 +6,11 @@ import type { LoadableVersion, LoadContext, Runtime, Session, Support } from '..
 import { wireLayout } from './column-codec.js'
 import { findEntryScript } from './entry-script.js'
 import { findPython } from './find-python.js'
-import type { PythonModule } from './find-python.js'
+import type { PythonModule, PythonProbe } from './find-python.js'
 import { checkPickleFile } from './pickle-scan.js'
+import type { WorkerSandbox } from './python-worker.js'
 import { PythonSession } from './python-session.js'
+import { requireSandbox, sandboxState } from './sandbox.js'
 import { WorkerPool } from './worker-pool.js'
 
 export const PYTHON_FRAMEWORKS = ['sklearn', 'xgboost', 'pytorch', 'python', 'custom'] as const
@@ -74,13 +76,14 @@ export class PythonRuntime implements Runtime {
       trusted: v.config.trusted === true,
     }
     const modules = [...BASE_MODULES[framework]]
+    let pickled = false
     if (framework === 'python' || framework === 'custom') {
       const entry = await findEntryScript(await ctx.extractedPath(), framework, v.file_name)
       Object.assign(load, { path: entry.root, entry: entry.script, requirements: entry.requirements })
     } else {
       const path = await ctx.artifactPath()
       load.path = path
-      const pickled = framework === 'sklearn' || (framework === 'xgboost' && (await looksPickled(path)))
+      pickled = framework === 'sklearn' || (framework === 'xgboost' && (await looksPickled(path)))
       if (pickled) {
         if (framework === 'xgboost') modules.push('sklearn', 'joblib')
         if (v.config.trusted === true) ctx.progress(`${v.file_name} is trusted: its pickle imports were not checked`)
@@ -92,11 +95,13 @@ export class PythonRuntime implements Runtime {
     }
     ctx.signal?.throwIfAborted()
     const python = await findPython(modules, this.#env, { preferMostModules: framework === 'python' || framework === 'custom' })
+    const sandbox = SANDBOXED.has(framework) ? await this.#sandbox(v.file_name, pickled, python, load.path as string) : undefined
+    if (sandbox) ctx.progress(`workers run inside the bubblewrap sandbox (no network, read-only files except a private /tmp)`)
     const size = positive(v.config.workers) ?? this.#opts.workers ?? 1
     const versions = modules.map((m) => `${m} ${python.modules[m]}`).join(', ')
     ctx.progress(`starting ${size} python worker${size === 1 ? '' : 's'}: ${python.executable} (Python ${python.version}; ${versions})`)
     const { pool, warnings } = await WorkerPool.start({
-      python: python.command, label, load, size, env: this.#env,
+      python: python.command, label, load, size, env: this.#env, sandbox,
       timeoutMs: positive(v.config.timeout_ms) ?? this.#opts.timeoutMs,
       loadTimeoutMs: this.#opts.loadTimeoutMs,
     })
@@ -113,7 +118,17 @@ export class PythonRuntime implements Runtime {
   get #env(): NodeJS.ProcessEnv {
     return this.#opts.env ?? process.env
   }
+
+  // Pickles must run sandboxed unless QUIVER_SANDBOX=off; other model files run sandboxed when bwrap works.
+  async #sandbox(fileName: string, pickled: boolean, python: PythonProbe, path: string): Promise<WorkerSandbox | undefined> {
+    const state = pickled ? await requireSandbox(fileName, this.#env) : await sandboxState(this.#env)
+    if (state.kind !== 'bwrap') return undefined
+    return { bwrap: state.bwrap, spec: { executable: python.executable, pythonPaths: python.paths, readOnly: [path] } }
+  }
 }
+
+// Frameworks whose model files are pickles or plain data; python and custom steps are the user's own code.
+const SANDBOXED = new Set<string>(['sklearn', 'xgboost'])
 
 function isPythonFramework(f: string): f is PythonFramework {
   return (PYTHON_FRAMEWORKS as readonly string[]).includes(f)

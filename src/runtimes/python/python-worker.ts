@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { accessSync, closeSync, constants as fsConstants, openSync, readSync, unlinkSync, writeSync, writevSync } from 'node:fs'
+import { accessSync, closeSync, constants as fsConstants, mkdirSync, openSync, readSync, rmdirSync, unlinkSync, writeSync, writevSync } from 'node:fs'
 import { constants } from 'node:os'
 import { join } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 import { RuntimeFailure } from '../../errors.js'
 import { packagePath } from '../../package-path.js'
 import { encodeFrame, FrameReader } from './messages.js'
+import { sandboxedCommand } from './sandbox.js'
+import type { SandboxSpec } from './sandbox.js'
 import type { BodyBuilder, Frame, ReplyHeader, RequestHeader } from './messages.js'
 
 export const WORKER_SCRIPT = packagePath('src/runtimes/python/worker/quiver_worker.py')
@@ -48,15 +50,20 @@ export class PythonWorker {
   #dead = false
   #bulk: Bulk | null
 
-  /** `label` names the model in error messages, e.g. `iris:4f1c…`. */
-  constructor(python: string, label: string, env: NodeJS.ProcessEnv = process.env) {
+  /**
+   * `label` names the model in error messages, e.g. `iris:4f1c…`. With `sandbox` the worker runs
+   * inside bwrap, and its shared-memory files live in a folder of their own bound into it.
+   */
+  constructor(python: string, label: string, env: NodeJS.ProcessEnv = process.env, sandbox?: WorkerSandbox) {
     this.#label = label
     this.#bulk = openBulk()
     const bulkArgs = this.#bulk ? [this.#bulk.inPath, this.#bulk.outPath] : []
-    const child = spawn(python, ['-B', WORKER_SCRIPT, ...bulkArgs], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
-    })
+    const workerEnv = { ...env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' }
+    const args = ['-B', WORKER_SCRIPT, ...bulkArgs]
+    const run = sandbox
+      ? sandboxedCommand(sandbox.bwrap, { ...sandbox.spec, writable: this.#bulk ? [this.#bulk.dir] : [], env: workerEnv }, args)
+      : { command: python, args, env: workerEnv }
+    const child = spawn(run.command, run.args, { stdio: ['pipe', 'pipe', 'pipe'], env: run.env })
     this.#child = child
     this.pid = child.pid ?? -1
     track(child)
@@ -144,7 +151,7 @@ export class PythonWorker {
     if (this.#bulk && !this.#bulk.unlinked) {
       // The worker has opened both files; from now on they live only as long as the two processes.
       this.#bulk.unlinked = true
-      for (const path of [this.#bulk.inPath, this.#bulk.outPath]) unlinkQuietly(path)
+      removeBulkFiles(this.#bulk)
     }
     const bulkLength = frame.header.bulk
     if (typeof bulkLength === 'number' && this.#bulk) frame = { header: frame.header, body: readAllAt(this.#bulk.outFd, bulkLength) }
@@ -174,7 +181,7 @@ export class PythonWorker {
     this.#bulk = null
     closeSync(b.inFd)
     closeSync(b.outFd)
-    if (!b.unlinked) for (const path of [b.inPath, b.outPath]) unlinkQuietly(path)
+    if (!b.unlinked) removeBulkFiles(b)
   }
 
   // Idle workers must not keep the Node event loop alive; busy ones must.
@@ -192,7 +199,15 @@ function signalNumber(signal: NodeJS.Signals | null): number {
   return signal ? (constants.signals[signal] ?? 0) : 0
 }
 
+/** How a sandboxed worker is started: the bwrap command and what the sandbox shows (see sandbox.ts). */
+export interface WorkerSandbox {
+  bwrap: string
+  spec: Omit<SandboxSpec, 'writable' | 'env'>
+}
+
 interface Bulk {
+  /** A folder of this worker's own, so a sandbox can bind it alone. */
+  dir: string
   inPath: string
   outPath: string
   inFd: number
@@ -206,12 +221,22 @@ function openBulk(): Bulk | null {
   } catch {
     return null
   }
-  const base = join(BULK_DIR, `quiver-worker-${process.pid}-${randomUUID()}`)
-  const inPath = `${base}-in`
-  const outPath = `${base}-out`
+  const dir = join(BULK_DIR, `quiver-worker-${process.pid}-${randomUUID()}`)
+  mkdirSync(dir, { mode: 0o700 })
+  const inPath = join(dir, 'in')
+  const outPath = join(dir, 'out')
   const inFd = openSync(inPath, 'w+', 0o600)
   const outFd = openSync(outPath, 'w+', 0o600)
-  return { inPath, outPath, inFd, outFd, unlinked: false }
+  return { dir, inPath, outPath, inFd, outFd, unlinked: false }
+}
+
+function removeBulkFiles(b: Bulk): void {
+  for (const path of [b.inPath, b.outPath]) unlinkQuietly(path)
+  try {
+    rmdirSync(b.dir)
+  } catch {
+    // already gone
+  }
 }
 
 function unlinkQuietly(path: string): void {

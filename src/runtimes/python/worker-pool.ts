@@ -2,6 +2,7 @@ import { InvalidInput, RuntimeFailure, Unsupported } from '../../errors.js'
 import type { QuiverError } from '../../errors.js'
 import type { BodyBuilder, Frame, ReplyHeader, RequestHeader, WireError } from './messages.js'
 import { PythonWorker } from './python-worker.js'
+import type { WorkerSandbox } from './python-worker.js'
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000
 export const DEFAULT_LOAD_TIMEOUT_MS = 300_000
@@ -19,6 +20,8 @@ export interface WorkerPoolOptions {
   timeoutMs?: number
   loadTimeoutMs?: number
   env?: NodeJS.ProcessEnv
+  /** Run every worker inside bwrap (see sandbox.ts). */
+  sandbox?: WorkerSandbox
 }
 
 interface Slot {
@@ -34,7 +37,7 @@ interface Slot {
  * next one. Workers die with the pool (close) and with this process.
  */
 export class WorkerPool {
-  readonly #opts: Required<Omit<WorkerPoolOptions, 'env'>> & { env?: NodeJS.ProcessEnv }
+  readonly #opts: Required<Omit<WorkerPoolOptions, 'env' | 'sandbox'>> & Pick<WorkerPoolOptions, 'env' | 'sandbox'>
   readonly #slots: Slot[] = []
   #next = 0
   #closed = false
@@ -103,8 +106,8 @@ export class WorkerPool {
   }
 
   async #spawn(slot: Slot, onWarnings?: (w: string[]) => void): Promise<PythonWorker> {
-    const { python, label, load, loadTimeoutMs, env } = this.#opts
-    const worker = new PythonWorker(python, label, env)
+    const { python, label, load, loadTimeoutMs, env, sandbox } = this.#opts
+    const worker = new PythonWorker(python, label, env, sandbox)
     slot.worker = worker
     let reply: Frame<ReplyHeader>
     try {

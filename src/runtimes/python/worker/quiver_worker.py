@@ -17,7 +17,8 @@ def _die_with_parent():
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except Exception:
         pass
-    if os.getppid() == 1:
+    # In bubblewrap's PID namespace the parent is its init (PID 1), which dies with Quiver.
+    if os.getppid() == 1 and not os.environ.get("QUIVER_SANDBOXED"):
         os._exit(0)
 
 
