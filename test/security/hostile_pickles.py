@@ -1,11 +1,13 @@
 """Writes hostile pickles into OUT_DIR, each of whose payload creates MARKER_DIR/<name> when it runs.
 
-    python3 hostile_pickles.py OUT_DIR MARKER_DIR [--verify]
+    python3 hostile_pickles.py OUT_DIR MARKER_DIR [--verify] [--victim PATH] [--port PORT]
 
 Prints a JSON list of {name, file, expect, live}: `expect` is a phrase the refusal must contain
 (usually the global), `live` whether plain joblib.load runs the payload. With --verify, every live
 payload is loaded with plain joblib.load in this process (cwd OUT_DIR) and `verified` says whether
 its marker appeared, so the suite knows each payload would really have run; markers are then removed.
+--victim adds a payload that copies that file (another model's blob) next to the markers, --port one
+that connects to 127.0.0.1:PORT; the sandbox must stop both.
 """
 import io
 import json
@@ -137,7 +139,19 @@ def payloads(out, marker_dir):
     p["xgboost-appended"] = (xgb + tail, "bytes after the end of its pickle", False)
     body = xgb[:-1] + POP + through_getter(sg("numpy", "__builtins__.get"), "eval", code("xgboost-stop-replaced")) + STOP
     p["xgboost-stop-replaced"] = (body, "numpy.__builtins__.get", True)
+    victim, port = _option("--victim"), _option("--port")
+    if victim:
+        # Reads another model's blob and copies it next to the markers.
+        read = f"(lambda data: open({m('sandbox-read-blob')!r}, 'wb').write(data))(open({victim!r}, 'rb').read())"
+        p["sandbox-read-blob"] = (PROTO4 + call(sg("builtins", "eval"), su(read)) + STOP, "builtins.eval", True)
+    if port:
+        connect = f"__import__('socket').create_connection(('127.0.0.1', {int(port)}), 2).sendall(b'ran') or open({m('sandbox-connect')!r}, 'w').write('ran')"
+        p["sandbox-connect"] = (PROTO4 + call(sg("builtins", "eval"), su(connect)) + STOP, "builtins.eval", True)
     return p
+
+
+def _option(name):
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else None
 
 
 def verify(out, marker_dir, cases):

@@ -21,9 +21,11 @@ export interface HostileCase {
 }
 
 /** Writes the hostile pickles into `dir`; each payload creates `markerDir/<name>` when it runs. */
-export async function buildHostile(python: string, dir: string, markerDir: string, verify: boolean): Promise<HostileCase[]> {
+export async function buildHostile(python: string, dir: string, markerDir: string, verify: boolean, extra: { victim?: string; port?: number } = {}): Promise<HostileCase[]> {
   await mkdir(markerDir, { recursive: true })
   const args = [join(HERE, 'hostile_pickles.py'), dir, markerDir, ...(verify ? ['--verify'] : [])]
+  if (extra.victim) args.push('--victim', extra.victim)
+  if (extra.port) args.push('--port', String(extra.port))
   const { stdout } = await run(python, args, { maxBuffer: 1 << 24 })
   return JSON.parse(stdout) as HostileCase[]
 }
