@@ -5,6 +5,7 @@
 import * as arrow from 'apache-arrow'
 import type { FieldType, ScalarType } from './schema.js'
 import { ValueError, describeValue } from './input-error.js'
+import { hasLoneSurrogate } from './text-bytes.js'
 
 export const NUMERIC_TYPES = [
   'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'float16', 'float32', 'float64',
@@ -136,7 +137,11 @@ export function convertBool(v: unknown): boolean {
 }
 
 export function convertString(v: unknown): string {
-  if (typeof v === 'string') return v
+  if (typeof v === 'string') {
+    // Stored as UTF-8, a lone surrogate would turn into U+FFFD without a word.
+    if (hasLoneSurrogate(v)) throw new ValueError(describeValue(v), 'it holds a lone UTF-16 surrogate, which has no UTF-8 form')
+    return v
+  }
   throw new ValueError(describeValue(v))
 }
 

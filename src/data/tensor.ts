@@ -8,6 +8,7 @@
 import * as arrow from 'apache-arrow'
 import { InvalidInput } from '../errors.js'
 import { isListType, toArrowType, typeLabel } from './schema.js'
+import { describeInvalidUtf8, invalidUtf8At } from './text-bytes.js'
 import type { FieldType } from './schema.js'
 
 export const TENSOR_ELEMENT_TYPES = [
@@ -216,7 +217,11 @@ function descend(data: arrow.Data, start: number, count: number, dims: number[],
     }
     return descend(data.children[0]!, first, count * len, [...dims, len], perRow * len, rowBase, field)
   }
-  return { type: elementType(t, field), values: leafValues(data, start, count), dims }
+  const badUtf8 = (i: number, why: string) => new InvalidInput(
+    `field '${field}' row ${rowAt(i)} element ${(i - start) % perRow}: ${why}; a string column must hold UTF-8 text`,
+    { field, row: rowAt(i), expected: 'UTF-8 text', got: 'bytes that are not UTF-8' },
+  )
+  return { type: elementType(t, field), values: leafValues(data, start, count, badUtf8), dims }
 }
 
 function elementType(t: arrow.DataType, field: string): TensorElementType {
@@ -240,7 +245,10 @@ function elementType(t: arrow.DataType, field: string): TensorElementType {
   )
 }
 
-function leafValues(data: arrow.Data, start: number, count: number): TensorData {
+function leafValues(
+  data: arrow.Data, start: number, count: number,
+  badUtf8: (i: number, why: string) => InvalidInput = (i, why) => new InvalidInput(`string ${i}: ${why}`),
+): TensorData {
   const t = data.type
   if (t.typeId === arrow.Type.Int || t.typeId === arrow.Type.Float) {
     // Arrow JS keeps `values` positioned at the Data's first element (slices move the buffer view);
@@ -257,9 +265,18 @@ function leafValues(data: arrow.Data, start: number, count: number): TensorData 
     const offsets = data.valueOffsets
     const bytes = data.values as Uint8Array
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    const first = Number(offsets[start] ?? 0)
+    // Arrow IPC may carry utf8 columns whose bytes are not UTF-8; decoding would replace them.
+    const checkEach = count > 0 && invalidUtf8At(bytes.subarray(first, Number(offsets[start + count]))) >= 0
     const out = new Array<string>(count)
     for (let i = 0; i < count; i++) {
-      out[i] = buf.toString('utf8', Number(offsets[start + i]), Number(offsets[start + i + 1]))
+      const a = Number(offsets[start + i])
+      const b = Number(offsets[start + i + 1])
+      if (checkEach) {
+        const bad = invalidUtf8At(bytes.subarray(a, b))
+        if (bad >= 0) throw badUtf8(start + i, describeInvalidUtf8(bytes.subarray(a, b), bad))
+      }
+      out[i] = buf.toString('utf8', a, b)
     }
     return out
   }

@@ -10,7 +10,10 @@ import { InvalidInput, Unsupported } from '../../errors.js'
 import { toArrowField, typeLabel, type ModelSchema, type SchemaField } from '../../data/schema.js'
 import { columnToTensor, fieldTensorShape, tensorToColumn, type TensorData } from '../../data/tensor.js'
 import { checkedElementCount } from './tensor-claims.js'
-import { decodeBinaryData, decodeJsonData, encodeBinaryData, encodeJsonData, splitBytesElements, type TensorPlace } from './tensor-data.js'
+import { describeInvalidUtf8, invalidUtf8At } from '../../data/text-bytes.js'
+import {
+  decodeBinaryData, decodeJsonData, encodeBinaryData, encodeBytesElements, encodeJsonData, splitBytesElements, type TensorPlace,
+} from './tensor-data.js'
 import type { ServingMode } from '../../records/version-record.js'
 import {
   DATATYPE, ELEMENT_TYPE, V2_DATATYPES, isDatatype, type Datatype, type InferenceRequest, type MetadataTensor, type RequestInput,
@@ -156,6 +159,35 @@ function binaryColumn(input: RequestInput, binary: Uint8Array | undefined, count
   return arrow.makeVector(arrow.makeData({ type: new arrow.Binary(), length: count, nullCount: 0, valueOffsets, data: values }))
 }
 
+function isBytesList(data: TensorData | Uint8Array[]): data is Uint8Array[] {
+  return Array.isArray(data) && (data.length === 0 || data[0] instanceof Uint8Array)
+}
+
+/** A binary column's values (null rows refused: a BYTES tensor has no nulls). */
+function binaryElements(column: arrow.Vector, name: string): Uint8Array[] {
+  const out = new Array<Uint8Array>(column.length)
+  for (let i = 0; i < column.length; i++) {
+    const v = column.get(i) as Uint8Array | null
+    if (v === null) throw new Unsupported(`output '${name}' row ${i} is null, which a V2 BYTES tensor cannot carry; read it through /v1`)
+    out[i] = v
+  }
+  return out
+}
+
+/** Binary output values as JSON strings: only UTF-8 text survives JSON unchanged. */
+function bytesAsJsonText(elements: Uint8Array[], name: string): string[] {
+  return elements.map((b, i) => {
+    const bad = invalidUtf8At(b)
+    if (bad >= 0) {
+      throw new InvalidInput(
+        `output '${name}' element ${i}: ${describeInvalidUtf8(b, bad)}, so JSON cannot carry it unchanged; ask for it as binary data (output parameter binary_data: true, or binary_data_output)`,
+        { field: name, row: i, expected: 'binary_data output', got: 'bytes that are not UTF-8' },
+      )
+    }
+    return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')
+  })
+}
+
 export interface EncodedOutputs {
   outputs: ResponseOutput[]
   /** Binary extension payloads, in the order of the outputs that carry `binary_data_size`. */
@@ -187,20 +219,18 @@ export function tableToOutputs(result: arrow.Table, req: Pick<InferenceRequest, 
     const { datatype, data } = tensor
     const shape = whole ? tensor.shape.slice(1) : tensor.shape
     if (w.binary) {
-      const bytes = encodeBinaryData(data, datatype)
+      const bytes = isBytesList(data) ? encodeBytesElements(data) : encodeBinaryData(data, datatype)
       binary.push(bytes)
       outputs.push({ name: w.name, shape, datatype, parameters: { binary_data_size: bytes.byteLength } })
     } else {
-      outputs.push({ name: w.name, shape, datatype, data: encodeJsonData(data, datatype) })
+      outputs.push({ name: w.name, shape, datatype, data: isBytesList(data) ? bytesAsJsonText(data, w.name) : encodeJsonData(data, datatype) })
     }
   }
   return { outputs, binary }
 }
 
-function columnTensor(column: arrow.Vector, name: string): { datatype: Datatype; data: TensorData; shape: number[] } {
-  if (column.type.typeId === arrow.Type.Binary) {
-    throw new Unsupported(`output '${name}' is binary; V2 BYTES outputs carry strings, so read it through /v1`)
-  }
+function columnTensor(column: arrow.Vector, name: string): { datatype: Datatype; data: TensorData | Uint8Array[]; shape: number[] } {
+  if (column.type.typeId === arrow.Type.Binary) return { datatype: 'BYTES', data: binaryElements(column, name), shape: [column.length] }
   let tensor
   try {
     tensor = columnToTensor(column, name)

@@ -8,6 +8,7 @@ import { InvalidInput } from '../../errors.js'
 import { jsonFloat } from '../../data/column-values.js'
 import { FLOAT_SPECIALS, NUMERIC_CODECS } from '../../data/scalar-codecs.js'
 import type { NumericTensorData, TensorData } from '../../data/tensor.js'
+import { describeInvalidUtf8, hasLoneSurrogate, invalidUtf8At } from '../../data/text-bytes.js'
 import { ELEMENT_SIZE, ELEMENT_TYPE, type Datatype } from './types.js'
 
 /** The largest finite float32; larger magnitudes may still round down to it, so the converter decides. */
@@ -58,7 +59,10 @@ function converterFor(datatype: Datatype, place: TensorPlace): (v: unknown, i: n
       }
     case 'BYTES':
       return (v, i) => {
-        if (typeof v === 'string') return v
+        if (typeof v === 'string') {
+          if (hasLoneSurrogate(v)) throw badElement(place, i, datatype, v, 'it holds a lone UTF-16 surrogate, which has no UTF-8 bytes')
+          return v
+        }
         throw badElement(place, i, datatype, v)
       }
     default: {
@@ -130,9 +134,20 @@ export function decodeBinaryData(bytes: Uint8Array, datatype: Datatype, count: n
   return new Ctor(aligned.buffer, aligned.byteOffset, count)
 }
 
+/** BYTES elements as strings: each must be UTF-8, as decoding would otherwise replace its bytes. */
 function decodeBytesElements(bytes: Uint8Array, count: number, place: TensorPlace): string[] {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  return splitBytesElements(bytes, count, place).map((b) => buf.toString('utf8', b.byteOffset - bytes.byteOffset, b.byteOffset - bytes.byteOffset + b.byteLength))
+  return splitBytesElements(bytes, count, place).map((b, i) => {
+    const bad = invalidUtf8At(b)
+    if (bad >= 0) {
+      const row = Math.floor(i / Math.max(place.perRow, 1))
+      throw new InvalidInput(
+        `input '${place.name}' element ${i} (row ${row}): ${describeInvalidUtf8(b, bad)}, and the model takes text there, so its bytes cannot pass unchanged`,
+        { field: place.name, row, expected: 'UTF-8 text', got: `${b.byteLength} bytes, not UTF-8 from offset ${bad}` },
+      )
+    }
+    return buf.toString('utf8', b.byteOffset - bytes.byteOffset, b.byteOffset - bytes.byteOffset + b.byteLength)
+  })
 }
 
 /** The elements of binary BYTES data (`[u32 little-endian length][bytes]` each), as views. */
@@ -178,19 +193,21 @@ function jsonInt64(b: bigint): number | bigint {
   return Number.isSafeInteger(n) ? n : b
 }
 
+/** BYTES elements in the binary extension's framing: each a u32 little-endian length, then its bytes. */
+export function encodeBytesElements(parts: readonly Uint8Array[]): Uint8Array {
+  const out = Buffer.allocUnsafe(parts.reduce((a, p) => a + 4 + p.byteLength, 0))
+  let at = 0
+  for (const p of parts) {
+    out.writeUInt32LE(p.byteLength, at)
+    out.set(p, at + 4)
+    at += 4 + p.byteLength
+  }
+  return out
+}
+
 /** Tensor values as the binary extension's bytes (a view, except for BYTES and BOOL). */
 export function encodeBinaryData(data: TensorData, datatype: Datatype): Uint8Array {
-  if (datatype === 'BYTES') {
-    const parts = (data as string[]).map((s) => Buffer.from(s, 'utf8'))
-    const out = Buffer.allocUnsafe(parts.reduce((a, p) => a + 4 + p.length, 0))
-    let at = 0
-    for (const p of parts) {
-      out.writeUInt32LE(p.length, at)
-      p.copy(out, at + 4)
-      at += 4 + p.length
-    }
-    return out
-  }
+  if (datatype === 'BYTES') return encodeBytesElements((data as string[]).map((s) => Buffer.from(s, 'utf8')))
   const typed = data as NumericTensorData
   if (datatype === 'BOOL') return Uint8Array.from(typed as Uint8Array, (b) => (b ? 1 : 0))
   return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength)
