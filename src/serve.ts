@@ -4,6 +4,7 @@
  * together; the command line only calls it.
  */
 import { createLocalQuiver } from './api/create-local.js'
+import type { Abandoned } from './api/interrupted-conversions.js'
 import { createApp } from './server/app.js'
 import { startServer } from './server/http-server.js'
 import { createLogger, SILENT_LOGGER, type LogLevel } from './server/logger.js'
@@ -27,11 +28,20 @@ export interface ServingQuiver {
   close(): Promise<void>
 }
 
+/** How often a server looks for versions that other processes (replicas) died converting. */
+const ABANDONED_SWEEP_MS = 60_000
+
 export async function serveQuiver(opts: ServeOptions): Promise<ServingQuiver> {
-  const api = await createLocalQuiver({ home: opts.home })
+  const logger = opts.logLevel === false ? SILENT_LOGGER : createLogger({ level: opts.logLevel })
+  const reportAbandoned = (failed: Abandoned[]) => {
+    for (const f of failed) logger.warn('abandoned version moved to error', { workspace: f.workspace, model: f.name, seq: f.seq, error: f.message })
+  }
+  const api = await createLocalQuiver({ home: opts.home, onAbandoned: reportAbandoned })
+  // On a shared PostgreSQL another replica may die mid-conversion while this one runs.
+  const sweep = setInterval(() => void api.failAbandonedVersions().then(reportAbandoned, () => {}), ABANDONED_SWEEP_MS)
+  sweep.unref()
   try {
     const auth = api.auth
-    const logger = opts.logLevel === false ? SILENT_LOGGER : createLogger({ level: opts.logLevel })
     const { app } = createApp({
       api,
       auth: opts.auth ? (token) => auth.verifyToken(token) : undefined,
@@ -45,11 +55,13 @@ export async function serveQuiver(opts: ServeOptions): Promise<ServingQuiver> {
     return {
       url: server.url,
       async close() {
+        clearInterval(sweep)
         await server.close()
         await api.close()
       },
     }
   } catch (err) {
+    clearInterval(sweep)
     await api.close().catch(() => {})
     throw err
   }

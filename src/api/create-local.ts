@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import { openArtifactStore } from '../artifacts/open-artifacts.js'
 import { openMetadataStore } from '../store/open-store.js'
 import { spawnDetachedConversion } from './detached-conversion.js'
+import type { Abandoned } from './interrupted-conversions.js'
 import { LocalQuiverApi } from './local-api.js'
 
 export interface LocalQuiverOptions {
@@ -12,6 +13,8 @@ export interface LocalQuiverOptions {
   databaseUrl?: string
   /** `noWait` uploads convert in a detached process (for one-shot CLI commands). */
   detachConversions?: boolean
+  /** Told of versions that processes which died had left unfinished, now moved to `error`. */
+  onAbandoned?: (failed: Abandoned[]) => void
 }
 
 export function defaultHome(): string {
@@ -20,7 +23,8 @@ export function defaultHome(): string {
 
 /**
  * Opens Quiver in this process on its embedded defaults (PGlite and files under `home`), or on
- * PostgreSQL when a database URL is given.
+ * PostgreSQL when a database URL is given. Versions left unfinished by a process that died are
+ * moved to `error` on the way.
  *
  * @example
  * const quiver = await createLocalQuiver({ home: './.quiver' })
@@ -32,9 +36,17 @@ export async function createLocalQuiver(opts: LocalQuiverOptions): Promise<Local
   await mkdir(home, { recursive: true })
   const databaseUrl = opts.databaseUrl ?? process.env.QUIVER_DATABASE_URL ?? undefined
   const store = await openMetadataStore({ home, databaseUrl: databaseUrl || undefined })
-  return new LocalQuiverApi({
+  const api = new LocalQuiverApi({
     store,
     artifacts: openArtifactStore({ home }),
     detachConversion: opts.detachConversions ? (v, tags) => spawnDetachedConversion(home, v, tags) : undefined,
   })
+  try {
+    const failed = await api.failAbandonedVersions()
+    if (failed.length) opts.onAbandoned?.(failed)
+  } catch (err) {
+    await api.close().catch(() => {})
+    throw err
+  }
+  return api
 }

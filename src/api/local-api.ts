@@ -14,8 +14,11 @@ import { SqlFeatureSetStore } from '../store/sql-feature-set-store.js'
 import { SqlTokenStore } from '../store/sql-token-store.js'
 import type { AuthApi } from './auth-api.js'
 import { LocalAuthApi } from './local-auth-api.js'
+import { SqlConversionClaims } from '../store/sql-conversion-claims.js'
+import { failAbandonedVersions, type Abandoned } from './interrupted-conversions.js'
 import { LocalFeatureApi } from './local-feature-api.js'
 import { convertVersion, uploadModel } from './model-upload.js'
+import { ownerOf } from './process-owner.js'
 import type { ConvertOptions, InferInput, QuiverApi, ScopeOptions, UploadRequest } from './quiver-api.js'
 
 export interface LocalQuiverDeps {
@@ -26,9 +29,9 @@ export interface LocalQuiverDeps {
   concurrency?: Partial<ConcurrencyLimits>
   /**
    * Hands `noWait` conversions to another process instead of this one (a CLI command exits
-   * right after it answers).
+   * right after it answers); returns that process's pid, which then owns the version.
    */
-  detachConversion?: (version: VersionRecord, tags: readonly string[]) => void
+  detachConversion?: (version: VersionRecord, tags: readonly string[]) => number | undefined
 }
 
 /** The core, in process: wires the registry, artifact store, runtimes and the inference path. */
@@ -41,7 +44,8 @@ export class LocalQuiverApi implements QuiverApi {
   #features?: LocalFeatureApi
   #auth?: LocalAuthApi
   readonly #background = new Set<Promise<unknown>>()
-  readonly #detachConversion?: (version: VersionRecord, tags: readonly string[]) => void
+  readonly #detachConversion?: (version: VersionRecord, tags: readonly string[]) => number | undefined
+  readonly claims?: SqlConversionClaims
 
   constructor(deps: LocalQuiverDeps) {
     this.registry = new Registry(deps.store)
@@ -50,6 +54,17 @@ export class LocalQuiverApi implements QuiverApi {
     this.runtimes = deps.runtimes ?? new Runtimes()
     this.inference = new InferencePath({ registry: this.registry, artifacts: this.artifacts, runtimes: this.runtimes, concurrency: deps.concurrency })
     this.#detachConversion = deps.detachConversion
+    if (deps.store instanceof SqlMetadataStore) this.claims = new SqlConversionClaims(deps.store.driver)
+  }
+
+  /**
+   * Moves versions left unfinished by processes that died to `error`, saying which process left
+   * them. Safe on a shared PostgreSQL: versions whose owner is alive, or on another host with a
+   * fresh heartbeat, are left alone.
+   */
+  async failAbandonedVersions(opts: { staleMs?: number } = {}): Promise<Abandoned[]> {
+    if (!(this.#store instanceof SqlMetadataStore) || !this.claims) return []
+    return failAbandonedVersions(this.claims, { exclusive: this.#store.kind === 'pglite', staleMs: opts.staleMs })
   }
 
   /** Loaded sessions by version id (uploads hand theirs over, so the first inference loads nothing). */
@@ -77,10 +92,19 @@ export class LocalQuiverApi implements QuiverApi {
   }
 
   convertLater(version: VersionRecord, tags: readonly string[], progress: (m: string) => void): void {
-    if (this.#detachConversion) return this.#detachConversion(version, tags)
+    if (this.#detachConversion) {
+      const pid = this.#detachConversion(version, tags)
+      if (pid !== undefined && this.claims) this.#track(this.claims.claim(version.id, ownerOf(pid)).catch(() => {}))
+      return
+    }
     const work = convertVersion(this, version, tags, progress)
       .then((v) => this.inference.forgetModel(v.workspace, v.name))
       .catch(() => {})
+    this.#track(work)
+  }
+
+  /** Work that `close()` waits for. */
+  #track(work: Promise<unknown>): void {
     this.#background.add(work)
     void work.finally(() => this.#background.delete(work))
   }

@@ -12,6 +12,9 @@ import type { VersionConfig, VersionRecord } from '../records/version-record.js'
 import type { SessionCache } from '../pipelines/session-cache.js'
 import { frameworkFacts, type Runtimes } from '../runtimes/runtime-table.js'
 import { loadContextFor, loadModel } from '../pipelines/model-loader.js'
+import type { SqlConversionClaims } from '../store/sql-conversion-claims.js'
+import { HEARTBEAT_MS } from './interrupted-conversions.js'
+import { ownerOf } from './process-owner.js'
 import type { UploadRequest, UploadSource } from './quiver-api.js'
 
 export interface UploadDeps {
@@ -19,6 +22,8 @@ export interface UploadDeps {
   artifacts: ArtifactStore
   runtimes: Runtimes
   sessions: SessionCache
+  /** Records which process owns each unfinished version, so that a dead owner's can be failed. */
+  claims?: SqlConversionClaims
   /** Converts later, for `noWait` (in this process, or in a detached one). */
   convertLater(version: VersionRecord, tags: readonly string[], progress: (m: string) => void): void
 }
@@ -67,8 +72,10 @@ export async function uploadModel(deps: UploadDeps, req: UploadRequest): Promise
       additional_files: additional,
       config,
     })
+    await deps.claims?.claim(version.id, ownerOf())
     progress(`stored ${version.file_name} (${main.size} bytes, sha256 ${main.sha256.slice(0, 12)}…) as ${version.name}#${version.seq}`)
   } catch (err) {
+    if (version) await deps.registry.deleteVersion(version.id).catch(() => {})
     await forgetBlobs(deps, stored)
     throw err
   }
@@ -95,6 +102,26 @@ export async function uploadModel(deps: UploadDeps, req: UploadRequest): Promise
  * framework this installation cannot run ends in status `error` and is returned.
  */
 export async function convertVersion(
+  deps: UploadDeps,
+  version: VersionRecord,
+  tags: readonly string[],
+  progress: (m: string) => void,
+): Promise<VersionRecord> {
+  const claims = deps.claims
+  if (!claims) return convertClaimed(deps, version, tags, progress)
+  const owner = ownerOf()
+  await claims.claim(version.id, owner)
+  const beat = setInterval(() => void claims.heartbeat(version.id, owner.pid).catch(() => {}), HEARTBEAT_MS)
+  beat.unref()
+  try {
+    return await convertClaimed(deps, version, tags, progress)
+  } finally {
+    clearInterval(beat)
+    await claims.release(version.id).catch(() => {})
+  }
+}
+
+async function convertClaimed(
   deps: UploadDeps,
   version: VersionRecord,
   tags: readonly string[],

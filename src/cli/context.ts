@@ -22,7 +22,13 @@ export async function openApi(opts: GlobalOptions): Promise<QuiverApi> {
   }
   oneShotWasm()
   const { createLocalQuiver, defaultHome } = await import('../api/create-local.js')
-  return createLocalQuiver({ home: opts.home ?? defaultHome(), detachConversions: true })
+  return createLocalQuiver({
+    home: opts.home ?? defaultHome(),
+    detachConversions: true,
+    onAbandoned: (failed) => {
+      for (const f of failed) process.stderr.write(`quiver: ${f.workspace}/${f.name}#${f.seq} moved to error: ${f.message}\n`)
+    },
+  })
 }
 
 /**
