@@ -1,7 +1,8 @@
 /**
  * Hostile pickles, each built at test time with a payload that creates a marker file: every one
  * is refused by the scanner (naming the global and byte offset), again by the worker's restricted
- * unpickler on its own, and on upload through the API and the CLI, and no marker ever appears.
+ * unpickler on its own, and on upload through the API, HTTP (400) and the CLI (exit 2), and no
+ * marker ever appears.
  * A control run loads each live payload with plain joblib.load first, so a payload that could not
  * have run anyway does not pass for a refusal.
  */
@@ -10,10 +11,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { createLocalQuiver } from '../../src/api/create-local.js'
 import { checkPickle } from '../../src/runtimes/python/pickle-scan.js'
 import { findPython } from '../../src/runtimes/python/find-python.js'
 import { makeTemp, removeTemp, runCli } from '../helpers/cli.js'
+import { json, openHarness, uploadForm } from '../server/harness.js'
+import type { Harness } from '../server/harness.js'
 import { buildHostile, guardedLoad } from './pickle-helpers.js'
 import type { HostileCase } from './pickle-helpers.js'
 
@@ -83,29 +85,36 @@ describe('hostile pickles', () => {
   })
 
   describe('upload', () => {
-    let home: string
-    let api: Awaited<ReturnType<typeof createLocalQuiver>>
+    let h: Harness
     before(async () => {
-      if (!python) return
-      home = await makeTemp('quiver-hostile-home-')
-      api = await createLocalQuiver({ home, databaseUrl: '' })
+      if (python) h = await openHarness()
     })
-    after(async () => {
-      await api?.close()
-      await removeTemp(home)
-    })
+    after(() => h?.close())
 
     test('through the API: each refused as invalid input naming the global; no marker, no version', async (t) => {
       if (!python) return t.skip(skipReason)
       for (const c of cases) {
         await assert.rejects(
-          api.uploadModel({ name: 'hostile', source: { path: c.file }, framework: 'sklearn', inputSchema: INPUT as never, outputSchema: OUTPUT as never }),
+          h.api.uploadModel({ name: 'hostile', source: { path: c.file }, framework: 'sklearn', inputSchema: INPUT as never, outputSchema: OUTPUT as never }),
           (err: Error & { code?: string }) => err.code === 'invalid_input' && err.message.includes(c.expect),
           c.name,
         )
         assert.deepEqual(markerOf(c), [], `${c.name} ran`)
       }
-      assert.deepEqual(await api.listModels(), [])
+      assert.deepEqual(await h.api.listModels(), [])
+      assert.equal(await h.blobCount(), 0, 'refused uploads leave no blob')
+    })
+
+    test('over HTTP: each a 400 whose error names the global; no marker', async (t) => {
+      if (!python) return t.skip(skipReason)
+      for (const c of cases) {
+        const form = await uploadForm({ name: 'hostile', framework: 'sklearn', input_schema: JSON.stringify(INPUT), output_schema: JSON.stringify(OUTPUT) }, { path: c.file, name: `${c.name}.pkl` })
+        const res = await h.app.request('/v1/models', { method: 'POST', body: form })
+        const body = await json(res)
+        assert.equal(res.status, 400, `${c.name}: ${JSON.stringify(body)}`)
+        assert.ok(JSON.stringify(body).includes(c.expect), `${c.name}: ${JSON.stringify(body)}`)
+        assert.deepEqual(markerOf(c), [], `${c.name} ran`)
+      }
     })
 
     test('through bin/quiver: exit 2 with the global named', async (t) => {
