@@ -1,5 +1,5 @@
 """Trains one small model of each common sklearn/xgboost family and writes it as pickle (protocols
-2, 4, 5) and joblib (plain, zlib, gzip) into argv[1]. Prints a JSON list of
+0 to 5) and joblib (plain, zlib, gzip) into argv[1]. Prints a JSON list of
 {file, n_features, x, expected} where expected is model.predict(x) as the library returns it."""
 import json
 import pathlib
@@ -52,7 +52,7 @@ def main():
         est.fit(x, target)
         probe = x[:5]
         expected = np.asarray(est.predict(probe)).tolist()
-        for fmt in ("p2.pkl", "p4.pkl", "p5.pkl", "joblib", "zlib.joblib", "gz.joblib"):
+        for fmt in ("p0.pkl", "p1.pkl", "p2.pkl", "p3.pkl", "p4.pkl", "p5.pkl", "joblib", "zlib.joblib", "gz.joblib"):
             path = out / f"{name}.{fmt}"
             if fmt.endswith(".pkl"):
                 path.write_bytes(pickle.dumps(est, protocol=int(fmt[1])))
