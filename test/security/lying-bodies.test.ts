@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { ModelSchema } from '../../src/data/schema.js'
 import { ARROW_STREAM } from '../../src/server/v1/infer-format.js'
+import { classifyError } from '../../src/server/errors.js'
 import { requestToTable } from '../../src/server/v2/codec.js'
 import { badStrings, bufferBeyondBody, claimsRows, dictionaryOutOfRange, irisStream } from './arrow-lies.js'
 import { errorText, openDoors, stillServes, type Doors } from './doors.js'
@@ -152,5 +153,23 @@ describe('bodies that lie about their size', () => {
       const names = ((await res.json()) as { name: string }[]).map((m) => m.name)
       assert.deepEqual(names, ['iris'], door.name)
     }
+  })
+})
+
+describe('errors left from sizes', () => {
+  it('a RangeError from an allocation or a recursion is a 400, anything else stays a 500', () => {
+    for (const make of [() => new Float64Array(2 ** 40), () => new Array(-1), () => { const f = (): number => f() + 1; return f() }]) {
+      let thrown: unknown
+      try {
+        make()
+      } catch (err) {
+        thrown = err
+      }
+      const reply = classifyError(thrown)
+      assert.equal(reply.status, 400, String(thrown))
+      assert.match(reply.message, /the request asks for more than this server can hold \((Invalid|Maximum)/)
+    }
+    assert.equal(classifyError(new RangeError('toFixed() digits argument must be between 0 and 100')).status, 500)
+    assert.equal(classifyError(new TypeError('x is undefined')).status, 500)
   })
 })
