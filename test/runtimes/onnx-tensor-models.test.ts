@@ -227,6 +227,35 @@ describe('tensor models through the embedded API and /v2 HTTP', () => {
     })
   }
 
+  it("the protocol's binary extension example (input0 UINT32 [2, 2] as binary, input1 BOOL [3] as JSON) is answered as it asks", async (t) => {
+    if (skipIfNoModels(t)) return
+    await api.uploadModel({ name: 'mymodel', source: { path: join(dir, 'spec_example.onnx') }, framework: 'onnx' })
+    const header = Buffer.from(JSON.stringify({
+      model_name: 'mymodel',
+      inputs: [
+        { name: 'input0', shape: [2, 2], datatype: 'UINT32', parameters: { binary_data_size: 16 } },
+        { name: 'input1', shape: [3], datatype: 'BOOL', data: [true, false, true] },
+      ],
+      outputs: [{ name: 'output0', parameters: { binary_data: true } }, { name: 'output1' }],
+    }))
+    const res = await fetch(`${server.url}/v2/models/mymodel/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.byteLength) },
+      body: Buffer.concat([header, Buffer.from(Uint32Array.from([1, 2, 3, 4294967295]).buffer)]),
+    })
+    const bytes = Buffer.from(await res.arrayBuffer())
+    assert.equal(res.status, 200, bytes.toString())
+    const length = Number(res.headers.get('inference-header-content-length'))
+    const answer = JSON.parse(bytes.subarray(0, length).toString()) as { outputs: { name: string; shape: number[]; datatype: string; data?: unknown[]; parameters?: unknown }[] }
+    assert.deepEqual(answer.outputs, [
+      { name: 'output0', shape: [2, 2], datatype: 'UINT32', parameters: { binary_data_size: 16 } },
+      { name: 'output1', shape: [3], datatype: 'BOOL', data: [false, true, false] },
+    ])
+    assert.deepEqual([...new Uint32Array(new Uint8Array(bytes.subarray(length)).buffer)], [1, 2, 3, 4294967295])
+    const meta = await (await fetch(`${server.url}/v2/models/mymodel`)).json() as { inputs: unknown[] }
+    assert.deepEqual(meta.inputs, [{ name: 'input0', datatype: 'UINT32', shape: [2, 2] }, { name: 'input1', datatype: 'BOOL', shape: [3] }])
+  })
+
   it('a tensor of the wrong shape is refused naming the input and both shapes, over the API and V2', async (t) => {
     if (skipIfNoModels(t)) return
     await assert.rejects(api.infer('gemm-weight', { kind: 'json', value: [{ a: [[1, 2, 3]], w: [[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]], c: [1, 2, 3, 4] }] }),
