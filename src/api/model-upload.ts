@@ -10,6 +10,7 @@ import { assertValidName, assertValidTag } from '../registry/names.js'
 import { DEFAULT_WORKSPACE, type Registry } from '../registry/registry.js'
 import type { VersionConfig, VersionRecord } from '../records/version-record.js'
 import type { SessionCache } from '../pipelines/session-cache.js'
+import { checkModelFormat } from '../runtimes/model-format.js'
 import { frameworkFacts, type Runtimes } from '../runtimes/runtime-table.js'
 import { loadContextFor, loadModel } from '../pipelines/model-loader.js'
 import type { SqlConversionClaims } from '../store/sql-conversion-claims.js'
@@ -42,6 +43,7 @@ export async function uploadModel(deps: UploadDeps, req: UploadRequest): Promise
   try {
     const main = await putSource(deps.artifacts, req.source, 'model file')
     stored.push(main)
+    await checkModelFormat(await deps.artifacts.localPath(main.sha256), sourceName(req.source), req.framework)
     const additional: Record<string, string> = {}
     for (const [name, source] of Object.entries(req.additionalFiles ?? {})) {
       const blob = await putSource(deps.artifacts, source, `additional file '${name}'`)
