@@ -1,4 +1,4 @@
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { mkdir } from 'node:fs/promises'
 import { openArtifactStore } from '../artifacts/open-artifacts.js'
 import { openMetadataStore } from '../store/open-store.js'
@@ -39,6 +39,7 @@ export async function createLocalQuiver(opts: LocalQuiverOptions): Promise<Local
   const api = new LocalQuiverApi({
     store,
     artifacts: openArtifactStore({ home }),
+    logsDir: join(home, 'logs'),
     detachConversion: opts.detachConversions ? (v, tags) => spawnDetachedConversion(home, v, tags) : undefined,
   })
   try {

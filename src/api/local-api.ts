@@ -3,6 +3,9 @@ import { Unsupported } from '../errors.js'
 import type { ArtifactStore } from '../artifacts/artifact-store.js'
 import type { ConcurrencyLimits } from '../pipelines/concurrency.js'
 import { InferencePath } from '../pipelines/inference-path.js'
+import { InferenceLogs } from '../pipelines/logs/inference-logs.js'
+import { Pipelines } from '../pipelines/pipelines.js'
+import { PipelineRegistry } from '../registry/pipeline-registry.js'
 import { isFinal } from '../registry/status.js'
 import { parseRef } from '../registry/refs.js'
 import { DEFAULT_WORKSPACE, Registry } from '../registry/registry.js'
@@ -11,6 +14,7 @@ import { Runtimes } from '../runtimes/runtime-table.js'
 import type { MetadataStore } from '../store/store.js'
 import { SqlMetadataStore } from '../store/sql-store.js'
 import { SqlFeatureSetStore } from '../store/sql-feature-set-store.js'
+import { SqlPipelineStore } from '../store/sql-pipeline-store.js'
 import { SqlTokenStore } from '../store/sql-token-store.js'
 import type { AuthApi } from './auth-api.js'
 import { LocalAuthApi } from './local-auth-api.js'
@@ -27,6 +31,8 @@ export interface LocalQuiverDeps {
   runtimes?: Runtimes
   /** Bounds concurrent model executions (defaults: 64 running, 4096 waiting). */
   concurrency?: Partial<ConcurrencyLimits>
+  /** Where pipeline inference logs are written (`<home>/logs`); absent → not logged. */
+  logsDir?: string
   /**
    * Hands `noWait` conversions to another process instead of this one (a CLI command exits
    * right after it answers); returns that process's pid, which then owns the version.
@@ -43,6 +49,8 @@ export class LocalQuiverApi implements QuiverApi {
   readonly #store: MetadataStore
   #features?: LocalFeatureApi
   #auth?: LocalAuthApi
+  #pipelines?: Pipelines
+  readonly #logsDir?: string
   readonly #background = new Set<Promise<unknown>>()
   readonly #detachConversion?: (version: VersionRecord, tags: readonly string[]) => number | undefined
   readonly claims?: SqlConversionClaims
@@ -54,6 +62,7 @@ export class LocalQuiverApi implements QuiverApi {
     this.runtimes = deps.runtimes ?? new Runtimes()
     this.inference = new InferencePath({ registry: this.registry, artifacts: this.artifacts, runtimes: this.runtimes, concurrency: deps.concurrency })
     this.#detachConversion = deps.detachConversion
+    this.#logsDir = deps.logsDir
     if (deps.store instanceof SqlMetadataStore) this.claims = new SqlConversionClaims(deps.store.driver)
   }
 
@@ -65,6 +74,25 @@ export class LocalQuiverApi implements QuiverApi {
   async failAbandonedVersions(opts: { staleMs?: number } = {}): Promise<Abandoned[]> {
     if (!(this.#store instanceof SqlMetadataStore) || !this.claims) return []
     return failAbandonedVersions(this.claims, { exclusive: this.#store.kind === 'pglite', staleMs: opts.staleMs })
+  }
+
+  /** Pipelines and deployments over the same database; opened on first use. */
+  get pipelines(): Pipelines {
+    this.#pipelines ??= new Pipelines({
+      registry: this.registry,
+      pipelines: new PipelineRegistry(new SqlPipelineStore(this.#sqlDriver('pipelines'))),
+      artifacts: this.artifacts,
+      runtimes: this.runtimes,
+      guard: this.inference.guard,
+      logs: this.#logsDir ? new InferenceLogs(this.#logsDir) : null,
+    })
+    return this.#pipelines
+  }
+
+  /** After a tag move or a new version: references resolve afresh and deployments following them switch. */
+  async #modelMoved(workspace: string, name: string): Promise<void> {
+    this.inference.forgetModel(workspace, name)
+    await this.#pipelines?.modelMoved(workspace, name)
   }
 
   /** Loaded sessions by version id (uploads hand theirs over, so the first inference loads nothing). */
@@ -98,7 +126,7 @@ export class LocalQuiverApi implements QuiverApi {
       return
     }
     const work = convertVersion(this, version, tags, progress)
-      .then((v) => this.inference.forgetModel(v.workspace, v.name))
+      .then((v) => this.#modelMoved(v.workspace, v.name))
       .catch(() => {})
     this.#track(work)
   }
@@ -111,7 +139,7 @@ export class LocalQuiverApi implements QuiverApi {
 
   async uploadModel(req: UploadRequest): Promise<VersionRecord> {
     const v = await uploadModel(this, req)
-    this.inference.forgetModel(v.workspace, v.name)
+    await this.#modelMoved(v.workspace, v.name)
     return v
   }
 
@@ -119,7 +147,7 @@ export class LocalQuiverApi implements QuiverApi {
     const v = await this.registry.resolve(ref, opts.workspace)
     if (v.status !== 'pending_conversion') return v
     const result = await convertVersion(this, v, opts.tags ?? [], opts.onProgress ?? (() => {}))
-    this.inference.forgetModel(v.workspace, v.name)
+    await this.#modelMoved(v.workspace, v.name)
     return result
   }
 
@@ -146,15 +174,19 @@ export class LocalQuiverApi implements QuiverApi {
   }
 
   async tag(ref: string, tag: string, opts: ScopeOptions = {}): Promise<VersionRecord> {
+    if (this.#pipelines) {
+      const target = await this.registry.resolve(ref, opts.workspace)
+      await this.#pipelines.checkTagMove(target.workspace, tag, target)
+    }
     const v = await this.registry.tag(ref, tag, opts.workspace)
-    this.inference.forgetModel(v.workspace, v.name)
+    await this.#modelMoved(v.workspace, v.name)
     return v
   }
 
   async untag(name: string, tag: string, opts: ScopeOptions = {}): Promise<void> {
     await this.registry.untag(name, tag, opts.workspace)
     const parsed = parseRef(name)
-    this.inference.forgetModel(parsed.workspace ?? opts.workspace ?? DEFAULT_WORKSPACE, parsed.name)
+    await this.#modelMoved(parsed.workspace ?? opts.workspace ?? DEFAULT_WORKSPACE, parsed.name)
   }
 
   infer(ref: string, input: InferInput, opts: ScopeOptions = {}): Promise<Table> {
@@ -171,6 +203,7 @@ export class LocalQuiverApi implements QuiverApi {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.#background])
+    await this.#pipelines?.close()
     await this.inference.close()
     await this.runtimes.dispose()
     await this.registry.close()

@@ -5,6 +5,7 @@ import type { Arch, Framework } from '../records/frameworks.js'
 import type { ModelSummary, VersionRecord } from '../records/version-record.js'
 import type { AuthApi } from './auth-api.js'
 import type { FeatureApi } from './feature-api.js'
+import type { PipelineApi } from './pipeline-api.js'
 
 export type UploadSource =
   | { path: string }
@@ -52,6 +53,8 @@ export interface ConvertOptions extends ScopeOptions {
 export interface QuiverApi {
   /** Feature sets and models as features (SPEC §7). */
   readonly features: FeatureApi
+  /** Pipelines and deployments (SPEC §8). */
+  readonly pipelines: PipelineApi
   /** API tokens: the home's own, or a server's over `/v1/tokens`. */
   readonly auth: AuthApi
   uploadModel(req: UploadRequest): Promise<VersionRecord>

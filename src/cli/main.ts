@@ -5,6 +5,7 @@ import { errorMessage } from '../errors.js'
 import { convertCommand } from './commands/convert.js'
 import { featuresCommand } from './commands/features.js'
 import { inferCommand } from './commands/infer.js'
+import { pipelineCommand } from './commands/pipeline.js'
 import { modelsCommand, statusCommand, tagCommand, untagCommand, versionsCommand } from './commands/registry-commands.js'
 import { serveCommand } from './commands/serve.js'
 import { showCommand } from './commands/show.js'
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version', 'print the version of Quiver')
     .exitOverride()
     .configureOutput({ outputError: () => {} })
-  for (const make of [uploadCommand, modelsCommand, versionsCommand, showCommand, statusCommand, tagCommand, untagCommand, inferCommand, convertCommand, serveCommand, tokenCommand, featuresCommand]) {
+  for (const make of [uploadCommand, modelsCommand, versionsCommand, showCommand, statusCommand, tagCommand, untagCommand, inferCommand, convertCommand, serveCommand, tokenCommand, featuresCommand, pipelineCommand]) {
     program.addCommand(make().exitOverride().configureOutput({ outputError: () => {} }))
   }
   return program

@@ -11,6 +11,7 @@
  * console.log(result.getChild('out.species_probs')?.toJSON())
  */
 import { Table } from 'apache-arrow'
+import type { PipelineApi } from '../api/pipeline-api.js'
 import type { InferInput, ScopeOptions } from '../api/quiver-api.js'
 import type { ModelSchema } from '../data/schema.js'
 import type { Arch, Framework } from '../records/frameworks.js'
@@ -26,6 +27,7 @@ export {
 export type { QuiverApi, UploadRequest, UploadSource, InferInput, ScopeOptions } from '../api/quiver-api.js'
 export type { FeatureApi, FeatureSetRecord, AppliedFeatureSet, FeatureSetDefinition } from '../api/feature-api.js'
 export type { AuthApi, CreatedToken, TokenInfo, Role } from '../api/auth-api.js'
+export type { PipelineApi, PipelineRecord, PipelineStep, PipelineValidation, DeploymentRecord, DeployRequest, LogsRequest } from '../api/pipeline-api.js'
 export type { ModelSchema, SchemaField, FieldType } from '../data/schema.js'
 export type { ModelSummary, VersionRecord } from '../records/version-record.js'
 
@@ -72,6 +74,11 @@ export class Quiver {
   /** Feature sets and models as features: apply, list, show, fetch (SPEC §7). */
   get features(): RemoteQuiverApi['features'] {
     return this.api.features
+  }
+
+  /** Pipelines and deployments (SPEC §8): create, deploy, infer, swap-step, validations, logs. */
+  get pipelines(): PipelineApi {
+    return this.api.pipelines
   }
 
   /** Uploads a model file as a new version of `name`; resolves once its status is final (unless `noWait`). */

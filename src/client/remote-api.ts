@@ -7,6 +7,7 @@ import { InvalidInput, NotReady, RuntimeFailure, Unsupported, errorMessage } fro
 import type { ModelSummary, VersionRecord } from '../records/version-record.js'
 import { errorFromResponse } from './errors.js'
 import { RemoteFeatureApi } from './remote-feature-api.js'
+import { RemotePipelineApi } from './remote-pipeline-api.js'
 import { multipartBody, type FormPart } from './multipart.js'
 
 export const ARROW_STREAM = 'application/vnd.apache.arrow.stream'
@@ -35,6 +36,7 @@ export class RemoteQuiverApi implements QuiverApi, AuthApi {
   readonly #token: string | undefined
   readonly #workspace: string | undefined
   readonly features: RemoteFeatureApi
+  readonly pipelines: RemotePipelineApi
 
   constructor(opts: RemoteQuiverOptions) {
     let base: URL
@@ -50,6 +52,12 @@ export class RemoteQuiverApi implements QuiverApi, AuthApi {
     this.#token = opts.token || undefined
     this.#workspace = opts.workspace
     this.features = new RemoteFeatureApi((method, path, what, init) => this.#json(method, path, what, init), (o, extra) => this.#query(o, extra))
+    this.pipelines = new RemotePipelineApi(
+      (method, path, what, init) => this.#json(method, path, what, init),
+      (method, path, what, init) => this.#fetch(method, path, what, init),
+      (o, extra) => this.#query(o, extra),
+      inferBody,
+    )
   }
 
   async uploadModel(req: UploadRequest): Promise<VersionRecord> {

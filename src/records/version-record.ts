@@ -43,6 +43,9 @@ export interface VersionConfig {
   trusted?: boolean
   /** How the runtime feeds the model: rows batched along one axis, or whole tensors per call. */
   serving?: ServingMode
+  /** Set by a deployment: onnxruntime intra-op threads, Python worker processes. */
+  intra_op_threads?: number
+  workers?: number
   [key: string]: unknown
 }
 

@@ -20,6 +20,7 @@ import { openApiDocument } from './openapi.js'
 import { KnownModels, type RequestLabels } from './request-labels.js'
 import { featureRoutes } from './v1/features.js'
 import { modelRoutes } from './v1/models.js'
+import { pipelineRoutes } from './v1/pipelines.js'
 import { tokenRoutes, type TokenAdmin } from './v1/tokens.js'
 import { v2Routes } from './v2/routes.js'
 
@@ -92,6 +93,7 @@ export function createApp(opts: AppOptions): QuiverApp {
   app.route('/v1', modelRoutes(deps))
   app.route('/v1', tokenRoutes(deps, opts.tokens))
   app.route('/v1', featureRoutes(deps))
+  app.route('/v1', pipelineRoutes(deps))
   app.route('/v2', v2Routes(deps))
   // A token sees its own workspace's series and the server-wide ones, never another workspace's.
   app.get('/metrics', async (c) => c.body(await metrics.render(c.get('principal')?.workspace), 200, { 'content-type': metrics.contentType }))

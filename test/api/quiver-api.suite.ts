@@ -143,5 +143,18 @@ export function quiverApiSuite(name: string, open: () => Promise<ApiHarness>): v
       assert.match(v.error_message ?? '', /tensorflow/)
       await assert.rejects(api.infer('tf-model#1', { kind: 'json', value: [{ a: 1 }] }), code('not_ready', /error/))
     })
+
+    it('creates, deploys, infers and undeploys a pipeline', async () => {
+      const p = await api.pipelines.create('iris-pipe', [{ ref: 'iris#1' }])
+      assert.equal(p.version, 1)
+      await assert.rejects(api.pipelines.infer('iris-pipe', { kind: 'json', value: [{ features: ROWS[0] }] }), code('conflict', /not deployed/))
+      assert.equal((await api.pipelines.deploy('iris-pipe', { batchMaxRows: 32 })).deployment?.batch_max_rows, 32)
+      const result = await api.pipelines.infer('iris-pipe', { kind: 'json', value: ROWS.map((features) => ({ features })) })
+      assert.deepEqual(result.schema.fields.map((f) => f.name), ['time', 'in.features', 'out.species_probs', 'anomaly.count'])
+      assert.equal(result.numRows, 2)
+      await assert.rejects(api.pipelines.create('iris-pipe', [{ ref: 'iris@nope' }]), code('not_found', /step 1: model 'iris' has no tag 'nope'/))
+      assert.equal((await api.pipelines.undeploy('iris-pipe')).deployment, null)
+      assert.equal(await api.pipelines.isDeployed('iris-pipe'), false)
+    })
   })
 }

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { extname } from 'node:path'
+import type { Table } from 'apache-arrow'
 import { Command, Option } from 'commander'
 import { INPUT_FORMATS, readInputBytes, readInputFile, type InputFormat } from '../../data/input-file.js'
 import { writeTable, type OutputFormat } from '../../data/table-output.js'
@@ -8,7 +9,7 @@ import { resultAsText } from '../result-text.js'
 
 /** SPEC's formats, plus `table`: aligned text for people. */
 export const OUTPUT_FORMATS = ['records', 'columns', 'arrow', 'parquet', 'csv', 'table'] as const
-type CliOutputFormat = (typeof OUTPUT_FORMATS)[number]
+export type CliOutputFormat = (typeof OUTPUT_FORMATS)[number]
 
 const FORMAT_BY_EXTENSION: Record<string, OutputFormat> = {
   '.json': 'records', '.arrow': 'arrow', '.arrows': 'arrow', '.ipc': 'arrow', '.parquet': 'parquet', '.csv': 'csv',
@@ -26,17 +27,22 @@ export function inferCommand(): Command {
       const input = o.input === '-' ? readInputBytes(await readStdin(), o.inputFormat as InputFormat | undefined) : await readInputFile(o.input)
       if (o.output === '-') o.output = undefined
       const result = await withApi(cmd, (api, g) => api.infer(ref, input, { workspace: g.workspace }))
-      const format: CliOutputFormat = o.outputFormat ?? (o.output ? FORMAT_BY_EXTENSION[extname(o.output).toLowerCase()] : undefined) ?? 'records'
-      let bytes: Uint8Array
-      if (format === 'table') bytes = Buffer.from(resultAsText(result))
-      else {
-        bytes = await writeTable(result, format)
-        // JSON on a terminal or pipe ends with a newline, as text output should.
-        if (!o.output && (format === 'records' || format === 'columns')) bytes = Buffer.concat([bytes, Buffer.from('\n')])
-      }
-      if (o.output) await writeFile(o.output, bytes)
-      else await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (err) => (err ? reject(err) : resolve())))
+      await writeResult(result, o)
     })
+}
+
+/** Writes a result table to `--output` or stdout in `--output-format` (by the file's extension, else records). */
+export async function writeResult(result: Table, o: { output?: string; outputFormat?: CliOutputFormat }): Promise<void> {
+  const format: CliOutputFormat = o.outputFormat ?? (o.output ? FORMAT_BY_EXTENSION[extname(o.output).toLowerCase()] : undefined) ?? 'records'
+  let bytes: Uint8Array
+  if (format === 'table') bytes = Buffer.from(resultAsText(result))
+  else {
+    bytes = await writeTable(result, format)
+    // JSON on a terminal or pipe ends with a newline, as text output should.
+    if (!o.output && (format === 'records' || format === 'columns')) bytes = Buffer.concat([bytes, Buffer.from('\n')])
+  }
+  if (o.output) await writeFile(o.output, bytes)
+  else await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (err) => (err ? reject(err) : resolve())))
 }
 
 async function readStdin(): Promise<Buffer> {

@@ -89,9 +89,12 @@ export class OnnxRuntime implements Runtime {
     await checkExternalData(externalTensors(bytes, v.file_name), folder, v.file_name)
     const declared = declaredShapes(bytes)
     ctx.signal?.throwIfAborted()
+    // A deployment's `cpus` becomes onnxruntime's intra-op thread count.
+    const intraOp = typeof v.config.intra_op_threads === 'number' && v.config.intra_op_threads >= 1 ? Math.floor(v.config.intra_op_threads) : undefined
+    const options = intraOp === undefined ? SESSION_OPTIONS : { ...SESSION_OPTIONS, intraOpNumThreads: intraOp }
     let session: InferenceSession
     try {
-      session = await ort.InferenceSession.create(path, SESSION_OPTIONS)
+      session = await ort.InferenceSession.create(path, options)
     } catch (err) {
       throw loadError(v.file_name, errorMessage(err), err)
     }
@@ -105,7 +108,7 @@ export class OnnxRuntime implements Runtime {
       const threads = this.#threadMinElements === Infinity
         ? null
         : {
-            pool: new OnnxThreadPool({ model: v.name, modelPath: path, sessionOptions: SESSION_OPTIONS, threads: this.#threadsPerSession }),
+            pool: new OnnxThreadPool({ model: v.name, modelPath: path, sessionOptions: options, threads: this.#threadsPerSession }),
             minElements: this.#threadMinElements,
           }
       const onnx: OnnxSession = new OnnxSession(session, ort.Tensor, signature, v.name, threads, () => this.#sessions.delete(onnx))

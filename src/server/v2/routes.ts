@@ -3,6 +3,10 @@
  * version UUID or a tag; none means latest. `model_version` in answers is the seq.
  */
 import { randomUUID } from 'node:crypto'
+import type { Table } from 'apache-arrow'
+import type { ScopeOptions } from '../../api/quiver-api.js'
+import { isQuiverError } from '../../errors.js'
+import type { VersionRecord } from '../../records/version-record.js'
 import { Hono, type Context } from 'hono'
 import { frameworkFacts } from '../../pipelines/framework-facts.js'
 import { parseJson, readBody } from '../body.js'
@@ -49,7 +53,10 @@ export function v2Routes(deps: ServerDeps): Hono<AppEnv> {
   // The protocol reads "ready" from the status code: 200 yes, 4xx no.
   const ready = async (c: Context<AppEnv>) => {
     const ref = refOf(c)
-    const v = await api.getVersion(ref, scopeOf(c, ref))
+    const scope = scopeOf(c, ref)
+    const target = await pipelineOr(c, scope, () => api.getVersion(ref, scope))
+    if (target.kind === 'pipeline') return c.json({ name: c.req.param('name')!, ready: true })
+    const v = target.version
     const isReady = v.status === 'ready'
     return c.json({ name: v.name, ready: isReady }, isReady ? 200 : 400)
   }
@@ -58,15 +65,40 @@ export function v2Routes(deps: ServerDeps): Hono<AppEnv> {
     const ref = refOf(c)
     const scope = scopeOf(c, ref)
     // The model first: an unknown model or version is 404 whatever the body holds.
-    const v = await api.readyVersion(ref, scope)
+    const target = await pipelineOr(c, scope, () => api.readyVersion(ref, scope))
     const body = await readBody(c.req.raw, limits.maxBodyBytes)
     const { json, tail } = splitBody(body, c.req.header(HEADER_LENGTH))
     const req = parseInferenceRequest(parseJson(json, 'the inference request'))
-    const table = requestToTable(req, v.input_schema ?? [], binaryInputs(req, tail), v.config.serving)
-    const result = await api.inferVersion(v, { kind: 'table', table })
-    const { outputs, binary } = tableToOutputs(result, req, v.config.serving)
-    const response: InferenceResponse = { model_name: v.name, model_version: String(v.seq), id: req.id ?? randomUUID(), outputs }
+    let result: Table
+    let answeredBy: { name: string; version: string }
+    let serving: VersionRecord['config']['serving']
+    if (target.kind === 'pipeline') {
+      const name = c.req.param('name')!
+      const table = requestToTable(req, await api.pipelines.inputSchema(name, scope), binaryInputs(req, tail))
+      result = await api.pipelines.infer(name, { kind: 'table', table }, scope)
+      answeredBy = { name, version: '' }
+    } else {
+      const v = target.version
+      serving = v.config.serving
+      const table = requestToTable(req, v.input_schema ?? [], binaryInputs(req, tail), serving)
+      result = await api.inferVersion(v, { kind: 'table', table })
+      answeredBy = { name: v.name, version: String(v.seq) }
+    }
+    const { outputs, binary } = tableToOutputs(result, req, serving)
+    const response: InferenceResponse = { model_name: answeredBy.name, model_version: answeredBy.version, id: req.id ?? randomUUID(), outputs }
     return binary.length ? binaryResponse(response, binary) : c.body(responseText(response), 200, { 'content-type': 'application/json' })
+  }
+
+  /** A name no model has may be a deployed pipeline: V2 serves those as models of the pipeline's name. */
+  async function pipelineOr(c: Context<AppEnv>, scope: ScopeOptions, model: () => Promise<VersionRecord>): Promise<{ kind: 'pipeline' } | { kind: 'model'; version: VersionRecord }> {
+    try {
+      return { kind: 'model', version: await model() }
+    } catch (err) {
+      if (c.req.param('version') === undefined && isQuiverError(err) && err.code === 'not_found' && (await api.pipelines.isDeployed(c.req.param('name')!, scope))) {
+        return { kind: 'pipeline' }
+      }
+      throw err
+    }
   }
 
   for (const base of ['/models/:name', '/models/:name/versions/:version']) {

@@ -1,0 +1,417 @@
+/**
+ * Pipelines and deployments (SPEC §8) on the one inference path: definitions checked when made,
+ * deployments that load each step's sessions, batch per step, swap versions without failing a
+ * request, validate and log every result.
+ */
+import type { Table } from 'apache-arrow'
+import type { ArtifactStore } from '../artifacts/artifact-store.js'
+import type { InferInput } from '../data/infer-input.js'
+import { buildResultTable } from '../data/result-table.js'
+import type { ModelSchema } from '../data/schema.js'
+import { readTable } from '../data/table-input.js'
+import { Conflict, InvalidInput, NotFound } from '../errors.js'
+import type { DeployConfig, PipelineDefinition, PipelineRecord, PipelineStep, PipelineValidation } from '../records/pipeline-record.js'
+import type { VersionRecord } from '../records/version-record.js'
+import type { PipelineRegistry } from '../registry/pipeline-registry.js'
+import { parseRef } from '../registry/refs.js'
+import { DEFAULT_WORKSPACE, type Registry } from '../registry/registry.js'
+import { frameworkFacts, type Runtimes } from '../runtimes/runtime-table.js'
+import type { Session } from '../runtimes/runtime.js'
+import type { ConcurrencyGuard } from './concurrency.js'
+import { deployConfig, intraOpThreads, type DeployRequest } from './deploy-config.js'
+import { Generation, type LiveStep, type StepRunner } from './generation.js'
+import type { InferenceLogs } from './logs/inference-logs.js'
+import type { LogQuery } from './logs/log-query.js'
+import { assertFits, estimateMemory } from './memory-estimate.js'
+import { loadContextFor, loadModel } from './model-loader.js'
+import { checkChain, nextInput, type ChainStep } from './step-chain.js'
+import { StepBatcher } from './step-batcher.js'
+import { compileValidations, evaluateValidations } from './validations/validation.js'
+
+export interface PipelinesDeps {
+  registry: Registry
+  pipelines: PipelineRegistry
+  artifacts: ArtifactStore
+  runtimes: Runtimes
+  guard: ConcurrencyGuard
+  /** Null: inferences are not logged (an installation without a home directory). */
+  logs: InferenceLogs | null
+}
+
+export interface PipelineScope {
+  workspace?: string
+}
+
+export interface ValidationChange {
+  add?: PipelineValidation[]
+  remove?: string[]
+}
+
+/** A deployed pipeline: the generation serving now, and the runners loaded for it. */
+interface Live {
+  current: Generation
+  config: DeployConfig
+  /** Serialises swaps of this deployment. */
+  swapping: Promise<unknown>
+}
+
+export class Pipelines {
+  readonly #deps: PipelinesDeps
+  readonly #live = new Map<string, Promise<Live>>()
+
+  constructor(deps: PipelinesDeps) {
+    this.#deps = deps
+  }
+
+  async create(name: string, steps: PipelineStep[], opts: PipelineScope = {}): Promise<PipelineRecord> {
+    const ws = opts.workspace ?? DEFAULT_WORKSPACE
+    const definition = { steps: normalSteps(steps), validations: [] as PipelineValidation[] }
+    const previous = await this.#deps.pipelines.get(name, ws).catch(() => null)
+    if (previous) definition.validations = previous.validations
+    const chain = await this.#check(definition, ws)
+    // Validations carried over must still type-check against the new ends of the chain.
+    if (definition.validations.length) compileValidations(definition.validations, chainSchemas(chain))
+    return this.#addVersion(name, definition, ws)
+  }
+
+  list(opts: PipelineScope = {}): Promise<PipelineRecord[]> {
+    return this.#deps.pipelines.list(opts.workspace)
+  }
+
+  show(name: string, opts: PipelineScope = {}): Promise<PipelineRecord> {
+    return this.#deps.pipelines.get(name, opts.workspace)
+  }
+
+  async deploy(name: string, req: DeployRequest = {}, opts: PipelineScope = {}): Promise<PipelineRecord> {
+    const ws = opts.workspace ?? DEFAULT_WORKSPACE
+    const config = deployConfig(req)
+    const p = await this.#deps.pipelines.get(name, ws)
+    const chain = await this.#check(p, ws, { ready: true })
+    const estimate = estimateMemory(chain.map((s) => s.version), config.replicas)
+    assertFits(name, estimate, config.memory_bytes)
+    // Loading before recording: a deployment that cannot load is never recorded.
+    const key = liveKey(ws, name)
+    const old = this.#live.get(key)
+    const live = this.#start(p, chain, config)
+    this.#live.set(key, live)
+    try {
+      await live
+    } catch (err) {
+      if (old) this.#live.set(key, old)
+      else this.#live.delete(key)
+      throw err
+    }
+    if (old) void old.then(async (o) => this.#retire(o.current, (await live).current)).catch(() => {})
+    this.#deployedKnown.delete(key)
+    return this.#deps.pipelines.deploy(name, { ...config, estimate_bytes: estimate.bytes }, ws)
+  }
+
+  async undeploy(name: string, opts: PipelineScope = {}): Promise<PipelineRecord> {
+    const ws = opts.workspace ?? DEFAULT_WORKSPACE
+    const p = await this.#deps.pipelines.get(name, ws)
+    await this.#deps.pipelines.undeploy(name, ws)
+    this.#deployedKnown.delete(liveKey(ws, name))
+    const live = this.#live.get(liveKey(ws, name))
+    this.#live.delete(liveKey(ws, name))
+    if (live) void live.then((l) => this.#retire(l.current, null)).catch(() => {})
+    return { ...p, deployment: null }
+  }
+
+  /** Runs a deployed pipeline: SPEC §4's result table with `in.*` of the first step and `out.*` of the last. */
+  async infer(name: string, input: InferInput, opts: PipelineScope = {}): Promise<Table> {
+    const ws = opts.workspace ?? DEFAULT_WORKSPACE
+    const live = await this.#liveOf(name, ws)
+    const time = new Date()
+    const start = performance.now()
+    const { result, generation } = await this.#deps.guard.run(() => live.current.run(async (g) => ({ result: await runGeneration(g, input, time), generation: g })))
+    if (this.#deps.logs) {
+      const latencyMs = performance.now() - start
+      void this.#deps.logs.get(ws, name).then((log) => log.append(result, {
+        pipelineVersion: String(generation.pipeline.version), steps: generation.stepVersions, latencyMs,
+      })).catch(() => {})
+    }
+    return result
+  }
+
+  /** The input schema of a deployed pipeline (its first step's), for doors that decode against it. */
+  async inputSchema(name: string, opts: PipelineScope = {}): Promise<ModelSchema> {
+    const live = await this.#liveOf(name, opts.workspace ?? DEFAULT_WORKSPACE)
+    return live.current.steps[0]!.inputSchema
+  }
+
+  /**
+   * Whether `name` is a deployed pipeline of the workspace. Doors that serve models and pipelines
+   * under one name space ask per request, so the answer is kept a second (other processes may deploy).
+   */
+  async isDeployed(name: string, opts: PipelineScope = {}): Promise<boolean> {
+    const key = liveKey(opts.workspace ?? DEFAULT_WORKSPACE, name)
+    if (this.#live.has(key)) return true
+    const known = this.#deployedKnown.get(key)
+    if (known && known.expires > performance.now()) return known.deployed
+    const deployed = await this.#deps.pipelines.isDeployed(name, opts.workspace ?? DEFAULT_WORKSPACE)
+    if (this.#deployedKnown.size > 4096) this.#deployedKnown.clear()
+    this.#deployedKnown.set(key, { deployed, expires: performance.now() + 1000 })
+    return deployed
+  }
+
+  readonly #deployedKnown = new Map<string, { deployed: boolean; expires: number }>()
+
+  /** Replaces one step's reference (0-based index) in a new version; a deployment switches with no failed request. */
+  async swapStep(name: string, index: number, ref: string, opts: PipelineScope = {}): Promise<PipelineRecord> {
+    const ws = opts.workspace ?? DEFAULT_WORKSPACE
+    const p = await this.#deps.pipelines.get(name, ws)
+    if (!Number.isInteger(index) || index < 0 || index >= p.steps.length) {
+      throw new InvalidInput(`step index ${index} is out of range: pipeline '${name}' has steps 0 to ${p.steps.length - 1}`, {
+        field: 'step_index', got: String(index), expected: `0..${p.steps.length - 1}`,
+      })
+    }
+    const before = await this.#resolveStep(p.steps[index]!, ws, index)
+    const after = await this.#resolveStep({ ...p.steps[index]!, ref }, ws, index)
+    assertSameSchemas(before, after, index)
+    const steps = p.steps.map((s, i) => (i === index ? { ...s, ref } : s))
+    const definition = { steps, validations: p.validations }
+    await this.#check(definition, ws)
+    return this.#addVersion(name, definition, ws)
+  }
+
+  async validate(name: string, change: ValidationChange, opts: PipelineScope = {}): Promise<PipelineRecord> {
+    const ws = opts.workspace ?? DEFAULT_WORKSPACE
+    const p = await this.#deps.pipelines.get(name, ws)
+    let validations = [...p.validations]
+    for (const gone of change.remove ?? []) {
+      if (!validations.some((v) => v.name === gone)) {
+        throw new NotFound(`pipeline '${name}' has no validation '${gone}'; it has ${validations.map((v) => `'${v.name}'`).join(', ') || 'none'}`, { validation: gone })
+      }
+      validations = validations.filter((v) => v.name !== gone)
+    }
+    for (const added of change.add ?? []) validations = [...validations.filter((v) => v.name !== added.name), added]
+    const chain = await this.#check(p, ws)
+    compileValidations(validations, chainSchemas(chain))
+    return this.#addVersion(name, { steps: p.steps, validations }, ws)
+  }
+
+  async logs(name: string, query: LogQuery & PipelineScope = {}): Promise<Table> {
+    const ws = query.workspace ?? DEFAULT_WORKSPACE
+    await this.#deps.pipelines.get(name, ws)
+    if (!this.#deps.logs) throw new NotFound(`this installation keeps no inference logs`)
+    return (await this.#deps.logs.get(ws, name)).query({ since: query.since, until: query.until, limit: query.limit })
+  }
+
+  /**
+   * A tag of `model` moved (or a version was added): deployments whose steps follow it switch to
+   * what the references name now, with no failed request.
+   */
+  async modelMoved(workspace: string, model: string): Promise<void> {
+    const affected: Promise<unknown>[] = []
+    for (const [key, live] of this.#live) {
+      const [ws, name] = splitKey(key)
+      affected.push(live.then((l) => {
+        if (!l.current.steps.some((s) => s.version.name === model && s.version.workspace === workspace)) return
+        return this.#swapLive(ws, name, l)
+      }).catch(() => {}))
+    }
+    await Promise.all(affected)
+  }
+
+  /**
+   * Before a tag moves to `target`: refuses when a deployed pipeline following the tag could not
+   * take the target version (a different schema).
+   */
+  async checkTagMove(workspace: string, tag: string, target: VersionRecord): Promise<void> {
+    for (const [key, live] of this.#live) {
+      const l = await live.catch(() => null)
+      if (!l || splitKey(key)[0] !== workspace) continue
+      l.current.steps.forEach((s, i) => {
+        const parsed = parseRef(s.ref)
+        if (parsed.name !== target.name || parsed.selector.kind !== 'tag' || parsed.selector.tag !== tag) return
+        assertSameSchemas({ ref: s.ref, map: s.map, version: s.version }, { ref: s.ref, map: s.map, version: target }, i, l.current.pipeline.name)
+      })
+    }
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.#live.values()]
+    this.#live.clear()
+    await Promise.allSettled(all.map(async (p) => {
+      const l = await p
+      await this.#retire(l.current, null)
+    }))
+    await this.#deps.logs?.close()
+  }
+
+  async #addVersion(name: string, definition: PipelineDefinition, ws: string): Promise<PipelineRecord> {
+    const record = await this.#deps.pipelines.addVersion(name, definition, ws)
+    const live = this.#live.get(liveKey(ws, name))
+    if (live) await live.then((l) => this.#swapLive(ws, name, l))
+    return record
+  }
+
+  async #liveOf(name: string, ws: string): Promise<Live> {
+    const key = liveKey(ws, name)
+    let live = this.#live.get(key)
+    if (!live) {
+      // Deployments survive restarts: the record says so, and the sessions load on first use.
+      const p = await this.#deps.pipelines.get(name, ws)
+      if (!p.deployment) {
+        throw new Conflict(`pipeline '${name}' is not deployed; deploy it first (quiver pipeline deploy ${name})`, { pipeline: name })
+      }
+      if (!this.#live.has(key)) {
+        const { estimate_bytes: _e, deployed_at: _d, ...config } = p.deployment
+        const chain = this.#check(p, ws, { ready: true })
+        live = chain.then((c) => this.#start(p, c, config))
+        this.#live.set(key, live)
+        live.catch(() => this.#live.delete(key))
+      }
+      live = this.#live.get(key)!
+    }
+    return live
+  }
+
+  async #start(p: PipelineRecord, chain: ChainStep[], config: DeployConfig): Promise<Live> {
+    return { current: await this.#generation(p, chain, config, null), config, swapping: Promise.resolve() }
+  }
+
+  /** Builds the generation of the pipeline's newest version and switches the deployment to it. */
+  #swapLive(ws: string, name: string, live: Live): Promise<void> {
+    const next = live.swapping.then(async () => {
+      const p = await this.#deps.pipelines.get(name, ws)
+      const chain = await this.#check(p, ws, { ready: true })
+      const old = live.current
+      const same = old.pipeline.version === p.version && chain.every((s, i) => s.version.id === old.steps[i]?.version.id)
+      if (same) return
+      const gen = await this.#generation(p, chain, live.config, old)
+      live.current = gen
+      await this.#retire(old, gen)
+    })
+    live.swapping = next.catch(() => {})
+    return next
+  }
+
+  /** Old generation: stop sending to it, wait for what runs there, close runners the next one does not share. */
+  async #retire(old: Generation, next: Generation | null): Promise<void> {
+    old.retire()
+    await old.drained
+    const kept = new Set(next?.steps.map((s) => s.runner) ?? [])
+    await Promise.allSettled(old.steps.filter((s) => !kept.has(s.runner)).flatMap((s) => s.runner.sessions.map((x) => x.close())))
+  }
+
+  async #generation(p: PipelineRecord, chain: ChainStep[], config: DeployConfig, previous: Generation | null): Promise<Generation> {
+    const validations = compileValidations(p.validations, chainSchemas(chain))
+    const loaded: StepRunner[] = []
+    try {
+      const steps: LiveStep[] = []
+      for (const c of chain) {
+        const key = `${c.version.id}/${JSON.stringify(config)}`
+        let runner = previous?.steps.find((s) => s.runner.key === key)?.runner
+        if (!runner) {
+          runner = await this.#runner(c.version, config, key)
+          loaded.push(runner)
+        }
+        steps.push({
+          ref: c.ref, map: c.map, version: c.version, runner,
+          inputSchema: c.version.input_schema ?? runner.sessions[0]!.inputSchema,
+          nullsPass: frameworkFacts(c.version.framework).nullsPass,
+        })
+      }
+      return new Generation(p, steps, validations)
+    } catch (err) {
+      await Promise.allSettled(loaded.flatMap((r) => r.sessions.map((s) => s.close())))
+      throw err
+    }
+  }
+
+  async #runner(v: VersionRecord, config: DeployConfig, key: string): Promise<StepRunner> {
+    const tuned: VersionRecord = { ...v, config: { ...v.config, intra_op_threads: intraOpThreads(config.cpus), workers: config.replicas } }
+    const load = async () => (await loadModel(tuned, this.#deps.runtimes, loadContextFor(tuned, this.#deps.artifacts, () => {}))).session
+    const sessions: Session[] = [await load()]
+    // Native sessions are replicated here; a Python session already runs `replicas` workers.
+    if (v.runtime === 'native') for (let i = 1; i < config.replicas; i++) sessions.push(await load())
+    let next = 0
+    // A tensor-mode model has no row axis to batch along: each request runs as it came.
+    const batchable = v.config.serving?.mode !== 'tensor'
+    const batcher = new StepBatcher((t) => sessions[next++ % sessions.length]!.infer(t), {
+      maxRows: batchable ? config.batch_max_rows : 1, delayMs: batchable ? config.batch_delay_ms : 0, concurrency: config.replicas,
+    })
+    return { key, batcher, sessions }
+  }
+
+  /** Resolves every step and checks the chain; `ready` insists each version can be loaded. */
+  async #check(def: PipelineDefinition, ws: string, opts: { ready?: boolean } = {}): Promise<ChainStep[]> {
+    if (!Array.isArray(def.steps) || def.steps.length === 0) {
+      throw new InvalidInput('a pipeline needs at least one step (--step REF)', { field: 'steps' })
+    }
+    const chain = await Promise.all(def.steps.map((s, i) => this.#resolveStep(s, ws, i)))
+    if (opts.ready) {
+      chain.forEach((s, i) => {
+        if (s.version.status !== 'ready') {
+          throw new Conflict(`step ${i + 1} (${s.ref} = ${s.version.name}#${s.version.seq}) is in status ${s.version.status}${s.version.error_message ? `: ${s.version.error_message}` : ''}; a deployment needs every step ready`, {
+            step: i, status: s.version.status,
+          })
+        }
+      })
+    }
+    checkChain(chain)
+    return chain
+  }
+
+  async #resolveStep(s: PipelineStep, ws: string, i: number): Promise<ChainStep> {
+    try {
+      return { ref: s.ref, map: s.map ?? {}, version: await this.#deps.registry.resolve(s.ref, ws) }
+    } catch (err) {
+      if (err instanceof NotFound || err instanceof InvalidInput) {
+        const Kind = err instanceof NotFound ? NotFound : InvalidInput
+        throw new Kind(`step ${i + 1}: ${err.message}`, { ...err.details, step: i })
+      }
+      throw err
+    }
+  }
+}
+
+/** Runs one request through every step of a generation and shapes the result. */
+async function runGeneration(g: Generation, input: InferInput, time: Date): Promise<Table> {
+  const first = g.steps[0]!
+  const table = await readTable(input, first.inputSchema, { nullsAllowed: first.nullsPass })
+  let out = await first.runner.batcher.run(table)
+  for (let i = 1; i < g.steps.length; i++) {
+    const step = g.steps[i]!
+    const next = await readTable({ kind: 'table', table: nextInput(out, step.map, step.inputSchema) }, step.inputSchema, { nullsAllowed: step.nullsPass })
+    out = await step.runner.batcher.run(next)
+  }
+  const anomalies = evaluateValidations(g.validations, { in: table, out })
+  return buildResultTable({ time, input: table, output: out, anomalies })
+}
+
+function chainSchemas(chain: readonly ChainStep[]): { in: ModelSchema; out: ModelSchema } {
+  return { in: chain[0]!.version.input_schema ?? [], out: chain[chain.length - 1]!.version.output_schema ?? [] }
+}
+
+function assertSameSchemas(before: ChainStep, after: ChainStep, index: number, pipeline?: string): void {
+  for (const which of ['input_schema', 'output_schema'] as const) {
+    const a = JSON.stringify(before.version[which])
+    const b = JSON.stringify(after.version[which])
+    if (a !== b) {
+      throw new InvalidInput(
+        `${pipeline ? `pipeline '${pipeline}' ` : ''}step ${index} cannot swap from ${before.version.name}#${before.version.seq} to ${after.version.name}#${after.version.seq}: their ${which.replace('_', ' ')}s differ (${describe(before.version[which])} vs ${describe(after.version[which])}); a hot swap needs the same schemas`,
+        { field: which, expected: a, got: b },
+      )
+    }
+  }
+}
+
+const describe = (s: ModelSchema | null) => (s ? s.map((f) => `${f.name}:${typeof f.type === 'string' ? f.type : JSON.stringify(f.type)}`).join(', ') : 'none')
+
+function normalSteps(steps: unknown): PipelineStep[] {
+  if (!Array.isArray(steps)) throw new InvalidInput('steps must be a list of {ref, map}', { field: 'steps' })
+  return steps.map((s, i) => {
+    const ref = (s as PipelineStep)?.ref
+    if (typeof ref !== 'string' || ref === '') throw new InvalidInput(`step ${i + 1} needs a model reference`, { field: `steps[${i}].ref` })
+    const map = (s as PipelineStep).map ?? {}
+    if (typeof map !== 'object' || map === null || Object.values(map).some((v) => typeof v !== 'string')) {
+      throw new InvalidInput(`step ${i + 1}'s map must name output → input fields as strings`, { field: `steps[${i}].map` })
+    }
+    return Object.keys(map).length ? { ref, map } : { ref }
+  })
+}
+
+const liveKey = (ws: string, name: string) => `${ws}/${name}`
+const splitKey = (key: string) => key.split('/') as [string, string]
