@@ -59,5 +59,7 @@ export async function loadModel(v: LoadableVersion, runtimes: Runtimes, ctx: Loa
     }
   }
   if (lastFailure !== undefined && !(isQuiverError(lastFailure) && lastFailure.code === 'unsupported')) throw lastFailure
-  throw new Unsupported(`${v.name} (${v.framework}) cannot run on this installation: ${passedOver.join('; ')}`)
+  // A runtime that read the model and refused it names the model's problem, not the installation's.
+  const where = lastFailure !== undefined ? 'cannot be served' : 'cannot run on this installation'
+  throw new Unsupported(`${v.name} (${v.framework}) ${where}: ${passedOver.join('; ')}`)
 }

@@ -272,6 +272,14 @@ describe('tensor models through the embedded API and /v2 HTTP', () => {
     assert.match((await res.json() as { error: string }).error, /input 'a' has shape \[3, 3\] but the model takes FP32 tensors of shape \[2, 3\]/)
   })
 
+  it('a model Quiver cannot serve keeps an error that names the model, not the installation', async (t) => {
+    if (skipIfNoModels(t)) return
+    const v = await api.uploadModel({ name: 'sequence-input', source: { path: join(dir, 'sequence_input.onnx') }, framework: 'onnx' })
+    assert.equal(v.status, 'error')
+    assert.match(v.error_message!, /^sequence-input \(onnx\) cannot be served: onnx: graph input 'parts' is not a tensor \(a sequence or map\)/)
+    assert.doesNotMatch(v.error_message!, /installation/)
+  })
+
   it('a batch model keeps batch mode, recorded on its version, and its metadata batch axis', async (t) => {
     if (skipIfNoModels(t)) return
     const iris = await api.uploadModel({ name: 'iris', source: { path: join(import.meta.dirname, '../fixtures/models/onnx-mlp-iris/model.onnx') }, framework: 'onnx' })
