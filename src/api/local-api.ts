@@ -54,6 +54,7 @@ export class LocalQuiverApi implements QuiverApi {
   readonly #background = new Set<Promise<unknown>>()
   readonly #detachConversion?: (version: VersionRecord, tags: readonly string[]) => number | undefined
   readonly claims?: SqlConversionClaims
+  #orphansSwept = false
 
   constructor(deps: LocalQuiverDeps) {
     this.registry = new Registry(deps.store)
@@ -73,7 +74,17 @@ export class LocalQuiverApi implements QuiverApi {
    */
   async failAbandonedVersions(opts: { staleMs?: number } = {}): Promise<Abandoned[]> {
     if (!(this.#store instanceof SqlMetadataStore) || !this.claims) return []
-    return failAbandonedVersions(this.claims, { exclusive: this.#store.kind === 'pglite', staleMs: opts.staleMs })
+    const exclusive = this.#store.kind === 'pglite'
+    const failed = await failAbandonedVersions(this.claims, { exclusive, staleMs: opts.staleMs })
+    // A holder that died between storing a blob and recording its version left the blob behind;
+    // with the home locked no upload of another process can be at that point now.
+    if (exclusive && this.#store.driver.previousHolderDied && !this.#orphansSwept) {
+      this.#orphansSwept = true
+      for (const sha of await this.artifacts.listBlobs()) {
+        if ((await this.registry.blobReferences(sha)) === 0) await this.artifacts.delete(sha)
+      }
+    }
+    return failed
   }
 
   /** Pipelines and deployments over the same database; opened on first use. */

@@ -24,4 +24,6 @@ export interface ArtifactStore {
   /** The blob (a zip) safely extracted to a folder; cached by digest. */
   extractedPath(sha256: string): Promise<string>
   delete(sha256: string): Promise<void>
+  /** The digests of every stored blob. */
+  listBlobs(): Promise<string[]>
 }

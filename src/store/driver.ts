@@ -7,6 +7,8 @@ export interface SqlExecutor {
 
 export interface SqlDriver extends SqlExecutor {
   readonly kind: 'pglite' | 'postgres'
+  /** PGlite: the previous holder of the home died without releasing it (its writes may be half done). */
+  readonly previousHolderDied?: boolean
   /** Commits when `fn` resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>
   close(): Promise<void>

@@ -15,6 +15,7 @@ import { createLocalQuiver } from '../../src/api/create-local.js'
 import type { LocalQuiverApi } from '../../src/api/local-api.js'
 import { ownerOf } from '../../src/api/process-owner.js'
 import type { VersionRecord } from '../../src/records/version-record.js'
+import { LOCK_FILE_NAME } from '../../src/store/pglite/home-lock.js'
 import type { ConversionOwner } from '../../src/store/sql-conversion-claims.js'
 import { BIN, makeTemp, removeTemp, REPO } from '../helpers/cli.js'
 import { serve } from '../helpers/serve.js'
@@ -85,6 +86,39 @@ describe('versions left unfinished by a dead process', () => {
       assert.equal((await status('alive')).status, 'converting')
     } finally {
       await reopened.close()
+    }
+  })
+})
+
+describe('blobs left by a holder that died before recording their version', () => {
+  let home: string
+  before(async () => {
+    home = await makeTemp('quiver-orphan-')
+  })
+  after(() => removeTemp(home))
+
+  it('are removed when the next process takes the home over from the dead holder, and only then', async () => {
+    const api = await createLocalQuiver({ home, databaseUrl: '' })
+    const kept = await api.uploadModel({ name: 'kept', source: { path: IRIS_ONNX }, framework: 'onnx' })
+    const orphanFile = join(home, 'orphan.bin')
+    await writeFile(orphanFile, 'bytes of an upload whose version was never created')
+    const orphan = await api.artifacts.putFile(orphanFile)
+    await api.close()
+
+    // A clean hand-over proves nothing about the blob: it stays.
+    const clean = await createLocalQuiver({ home, databaseUrl: '' })
+    assert.ok(await clean.artifacts.has(orphan.sha256))
+    await clean.close()
+
+    // The holder died: its lock file is still there, naming a pid that no longer runs.
+    await writeFile(join(home, LOCK_FILE_NAME), JSON.stringify({ pid: deadPid(), nonce: 'abcdef0123456789' }))
+    const next = await createLocalQuiver({ home, databaseUrl: '' })
+    try {
+      assert.equal(await next.artifacts.has(orphan.sha256), false, 'the orphan blob is removed')
+      assert.ok(await next.artifacts.has(kept.sha256), 'a blob a version references stays')
+      assert.equal((await next.getVersion('kept')).status, 'ready')
+    } finally {
+      await next.close()
     }
   })
 })

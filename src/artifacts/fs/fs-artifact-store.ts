@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { NotFound, RuntimeFailure } from '../../errors.js'
 import type { ArtifactStore, BlobRef, PutOptions } from '../artifact-store.js'
@@ -112,6 +112,17 @@ export class FsArtifactStore implements ArtifactStore {
     await unlink(path).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err
     })
+  }
+
+  async listBlobs(): Promise<string[]> {
+    const shards = await readdir(join(this.root, 'blobs')).catch(() => [] as string[])
+    const all: string[] = []
+    for (const shard of shards) {
+      for (const name of await readdir(join(this.root, 'blobs', shard)).catch(() => [] as string[])) {
+        if (/^[0-9a-f]{64}$/.test(name)) all.push(name)
+      }
+    }
+    return all
   }
 
   /** Once per store: removes what writers that crashed left in `tmp/` and `extracted/`. */

@@ -37,13 +37,16 @@ export function lockWaitFromEnv(env: NodeJS.ProcessEnv = process.env): number {
 export class HomeLock {
   readonly home: string
   readonly path: string
+  /** The pid of a holder that died without releasing the home, when this lock took over from it. */
+  readonly tookOverFrom: number | null
   readonly #content: string
   readonly #onExit: () => void
   #released = false
 
-  private constructor(home: string, path: string, content: string) {
+  private constructor(home: string, path: string, content: string, tookOverFrom: number | null) {
     this.home = home
     this.path = path
+    this.tookOverFrom = tookOverFrom
     this.#content = content
     this.#onExit = () => this.#releaseSync()
     process.on('exit', this.#onExit)
@@ -57,11 +60,13 @@ export class HomeLock {
     const owner: LockOwner = { pid: process.pid, nonce: randomBytes(8).toString('hex') }
     const content = JSON.stringify(owner)
     const deadline = Date.now() + waitMs
+    let tookOverFrom: number | null = null
     for (;;) {
-      if (await tryCreate(path, content)) return new HomeLock(home, path, content)
+      if (await tryCreate(path, content)) return new HomeLock(home, path, content, tookOverFrom)
       const current = await readLock(path)
       if (current === undefined) continue
       if (await isStale(path, current)) {
+        tookOverFrom = current.owner?.pid ?? 0
         await removeStale(path, current.raw)
         continue
       }

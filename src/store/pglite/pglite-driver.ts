@@ -59,6 +59,10 @@ export class PgliteDriver implements SqlDriver {
     return this.#db.transaction((tx) => fn(wrapTransaction(tx)))
   }
 
+  get previousHolderDied(): boolean {
+    return this.#lock.tookOverFrom !== null
+  }
+
   close(): Promise<void> {
     this.#closed ??= (async () => {
       try {
