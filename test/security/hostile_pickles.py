@@ -78,6 +78,12 @@ def payloads(out, marker_dir):
     p["builtins-exec-py2-name"] = (b"\x80\x02c__builtin__\nexec\n" + su(code("builtins-exec-py2-name")) + TUPLE1 + REDUCE + STOP,
                                    "builtins.exec", True)
     p["builtins-getattr"] = (PROTO4 + call(sg("builtins", "getattr"), sg("numpy", "ndarray"), su("__name__")) + STOP, "builtins.getattr", False)
+    # Listed names used against the list's rules: a constructor that reads a file, attributes set on a class.
+    other_model = pathlib.Path(__file__).resolve().parents[1] / "fixtures/models/xgboost-regressor-diabetes-json/model.json"
+    p["booster-reads-file"] = (PROTO4 + call(sg("xgboost.core", "Booster"), NONE, NONE, su(str(other_model))) + STOP,
+                               "calls xgboost.core.Booster", False)
+    p["build-on-class"] = (PROTO4 + sg("sklearn.linear_model._logistic", "LogisticRegression") + EMPTY_DICT + su("predict") + sg("builtins", "set")
+                           + b"s" + BUILD + STOP, "sets attributes on sklearn.linear_model._logistic.LogisticRegression", False)
     # Names assembled through memo entries.
     p["memo-memoize"] = (PROTO4 + su("builtins") + MEMOIZE + POP + su("eval") + MEMOIZE + POP + su("numpy") + su("ndarray") + POP + POP
                          + b"h\x00h\x01" + STACK_GLOBAL + su(code("memo-memoize")) + TUPLE1 + REDUCE + STOP, "builtins.eval", True)
