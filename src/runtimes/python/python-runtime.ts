@@ -127,8 +127,8 @@ export class PythonRuntime implements Runtime {
   }
 }
 
-// Frameworks whose model files are pickles or plain data; python and custom steps are the user's own code.
-const SANDBOXED = new Set<string>(['sklearn', 'xgboost'])
+// Frameworks whose model files are data (pickles, TorchScript archives); python and custom steps are the user's own code.
+const SANDBOXED = new Set<string>(['sklearn', 'xgboost', 'pytorch'])
 
 function isPythonFramework(f: string): f is PythonFramework {
   return (PYTHON_FRAMEWORKS as readonly string[]).includes(f)
