@@ -227,6 +227,36 @@ describe('tensor models through the embedded API and /v2 HTTP', () => {
     })
   }
 
+  it('over /v1 REST, JSON rows and Arrow stream rows are one call each; answers carry whole tensors', async (t) => {
+    if (skipIfNoModels(t)) return
+    for (const name of ['gemm_weight', 'scalar_io', 'unique']) {
+      const c = CASES[name]!
+      const model = name.replace(/_/g, '-')
+      const row = Object.fromEntries(Object.entries(c.inputs).map(([k, tensor]) => [k, nested(plain(tensor.data, tensor.type), tensor.dims)]))
+      const res = await fetch(`${server.url}/v1/models/${model}/infer`, { method: 'POST', body: JSON.stringify([row, row]), headers: { 'content-type': 'application/json' } })
+      const rows = await res.json() as Record<string, unknown>[]
+      assert.equal(res.status, 200, JSON.stringify(rows))
+      for (const [output, want] of Object.entries(expected.get(name)!)) {
+        assert.deepEqual(rows.map((r) => r[`out.${output}`]), [nested(want.values, want.dims), nested(want.values, want.dims)], `${name} /v1 JSON ${output}`)
+      }
+      const v = await api.getVersion(model)
+      const columns = Object.fromEntries(v.input_schema!.map((f) => {
+        const tensor = c.inputs[f.name]!
+        return [f.name, arrow.vectorFromArray([nested(plain(tensor.data, tensor.type, true), tensor.dims)], toArrowType(f.type))]
+      }))
+      const ipc = arrow.tableToIPC(new arrow.Table(columns), 'stream')
+      const viaArrow = await fetch(`${server.url}/v1/models/${model}/infer`, {
+        method: 'POST', body: new Uint8Array(ipc), headers: { 'content-type': 'application/vnd.apache.arrow.stream', accept: 'application/vnd.apache.arrow.stream' },
+      })
+      assert.equal(viaArrow.status, 200)
+      const table = arrow.tableFromIPC(new Uint8Array(await viaArrow.arrayBuffer()))
+      assert.equal(table.numRows, 1)
+      for (const [output, want] of Object.entries(expected.get(name)!)) {
+        assert.deepEqual(cell(table.getChild(`out.${output}`)!.get(0)), nested(want.values, want.dims), `${name} /v1 Arrow ${output}`)
+      }
+    }
+  })
+
   it("the protocol's binary extension example (input0 UINT32 [2, 2] as binary, input1 BOOL [3] as JSON) is answered as it asks", async (t) => {
     if (skipIfNoModels(t)) return
     await api.uploadModel({ name: 'mymodel', source: { path: join(dir, 'spec_example.onnx') }, framework: 'onnx' })
