@@ -27,6 +27,7 @@ const WORKSPACE = { name: 'workspace', in: 'query' as const, description: 'works
 const REF = path('ref', 'model reference: name, name@tag, name:uuid or name#seq, URL-encoded (# is %23)')
 const NAME = path('name', 'model name')
 const VERSION = path('version', 'version seq, version UUID or tag')
+const PIPELINE = path('name', 'pipeline name')
 
 const v1Error = { description: 'error', content: json(ref('Error')) }
 const v2Error = { description: 'error', content: json(ref('V2Error')) }
@@ -110,6 +111,49 @@ export function openApiDocument(): OpenApiDocument {
         }, { description: 'applied sets: name, version, changed', content: json({ type: 'array', items: { type: 'object' } }) }, '201'),
       },
       '/v1/features/{set}': { get: v1('Show a feature set (newest version, or ?version=N)', { parameters: [WORKSPACE, path('set', 'feature set name')] }, { description: 'feature set', content: json({ type: 'object' }) }) },
+      '/v1/pipelines': {
+        get: v1('List pipelines (newest versions, with their deployments)', { parameters: [WORKSPACE] }, { description: 'pipelines', content: json({ type: 'array', items: ref('Pipeline') }) }),
+        post: v1('Create a pipeline, or a new version of it; each step\'s inputs must be given by the previous step\'s outputs', {
+          parameters: [WORKSPACE],
+          requestBody: { required: true, content: json({ type: 'object', required: ['name', 'steps'], properties: { name: str, steps: { type: 'array', items: { type: 'object', properties: { ref: str, map: { type: 'object' } } } } } }) },
+        }, { description: 'the new pipeline version', content: json(ref('Pipeline')) }, '201'),
+      },
+      '/v1/pipelines/{name}': { get: v1('Show a pipeline', { parameters: [PIPELINE, WORKSPACE] }, { description: 'pipeline', content: json(ref('Pipeline')) }) },
+      '/v1/pipelines/{name}/deploy': {
+        post: v1('Deploy: load every step; refused when the memory estimate exceeds memory', {
+          parameters: [PIPELINE, WORKSPACE],
+          requestBody: { content: json({ type: 'object', properties: { replicas: { type: 'integer' }, cpus: { type: 'number' }, memory: { type: ['string', 'integer'] }, batch_max_rows: { type: 'integer' }, batch_delay_ms: { type: 'integer' } } }) },
+        }, { description: 'pipeline', content: json(ref('Pipeline')) }),
+      },
+      '/v1/pipelines/{name}/undeploy': { post: v1('Undeploy: inference is refused until deployed again', { parameters: [PIPELINE, WORKSPACE] }, { description: 'pipeline', content: json(ref('Pipeline')) }) },
+      '/v1/pipelines/{name}/swap-step': {
+        post: v1('Point a step at another model version; a deployment switches with no dropped request', {
+          parameters: [PIPELINE, WORKSPACE], requestBody: { required: true, content: json({ type: 'object', required: ['index', 'ref'], properties: { index: { type: 'integer' }, ref: str } }) },
+        }, { description: 'the new pipeline version', content: json(ref('Pipeline')) }),
+      },
+      '/v1/pipelines/{name}/validations': {
+        post: v1('Add ({"add": {"name": "expr"}}) or remove ({"remove": ["name"]}) validations', {
+          parameters: [PIPELINE, WORKSPACE], requestBody: { required: true, content: json({ type: 'object', properties: { add: { type: 'object' }, remove: { type: 'array', items: str } } }) },
+        }, { description: 'the new pipeline version', content: json(ref('Pipeline')) }),
+      },
+      '/v1/pipelines/{name}/infer': {
+        post: v1('Run a deployed pipeline on a table (SPEC §4 result table back)', {
+          parameters: [PIPELINE, WORKSPACE, { name: 'format', in: 'query', schema: { enum: ['records', 'columns', 'arrow', 'parquet', 'csv'] } }],
+          requestBody: { required: true, content: TABLE_IN },
+        }, { description: 'result table, by Accept or ?format', content: TABLE_OUT }),
+      },
+      '/v1/pipelines/{name}/invocations': {
+        post: v1('MLflow scoring protocol: dataframe_split, dataframe_records, instances, inputs, or CSV', {
+          parameters: [PIPELINE, WORKSPACE],
+          requestBody: { required: true, content: { ...json({ type: 'object' }), 'text/csv': { schema: str } } },
+        }, { description: 'predictions', content: json({ type: 'object', properties: { predictions: { type: 'array', items: { type: 'object' } } } }) }),
+      },
+      '/v1/pipelines/{name}/logs': {
+        get: v1('The inference log: rows in [since, until], the newest limit of them, oldest first', {
+          parameters: [PIPELINE, WORKSPACE, { name: 'since', in: 'query', schema: str }, { name: 'until', in: 'query', schema: str }, { name: 'limit', in: 'query', schema: { type: 'integer' } },
+            { name: 'format', in: 'query', schema: { enum: ['records', 'columns', 'arrow', 'parquet', 'csv'] } }],
+        }, { description: 'log rows, by Accept or ?format', content: TABLE_OUT }),
+      },
       '/v1/tokens/{id}': { delete: v1('Revoke an API token (owner)', { parameters: [path('id', 'token id')] }, { description: 'token', content: json(ref('Token')) }) },
       '/v2': { get: v2('Server metadata', {}, { description: 'metadata', content: json(ref('V2ServerMetadata')) }) },
       '/v2/health/live': { get: v2('Server live (no token needed)') },
@@ -129,6 +173,7 @@ export function openApiDocument(): OpenApiDocument {
         Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: str, message: str } } } },
         V2Error: { type: 'object', required: ['error'], properties: { error: str } },
         Version: { type: 'object', description: 'SPEC §1 version object', required: ['id', 'version', 'seq', 'name', 'workspace', 'status'] },
+        Pipeline: { type: 'object', description: 'SPEC §8 pipeline version: name, workspace, version, version_id, steps, validations, created_at, deployment', required: ['name', 'workspace', 'version', 'steps', 'validations', 'deployment'] },
         ModelSummary: { type: 'object', required: ['name', 'workspace', 'versions'] },
         Token: { type: 'object', required: ['id', 'workspace', 'role'], properties: { id: str, token: str, workspace: str, role: str, user: { type: ['string', 'null'] }, created_at: str, revoked_at: { type: ['string', 'null'] } } },
         UploadForm: {
