@@ -5,22 +5,24 @@
  */
 import * as arrow from 'apache-arrow'
 
-const FEATURES = new arrow.Field('features', new arrow.FixedSizeList(4, new arrow.Field('item', new arrow.Float32(), false)), false)
-const SCHEMA = new arrow.Schema([FEATURES])
-
-/** A valid iris stream of `rows` rows (values that never spell a small int64 by accident). */
-export function irisStream(rows: number): Uint8Array {
-  const values = new Float32Array(rows * 4)
-  for (let i = 0; i < values.length; i++) values[i] = 0.5 + (i % 50) / 10
-  return streamOf(rows, values)
+/** The column a stream carries: iris's `features` list<float32>[4] unless told otherwise. */
+export interface ListColumn {
+  name: string
+  float64: boolean
 }
+const IRIS: ListColumn = { name: 'features', float64: false }
 
-function streamOf(rows: number, values: Float32Array, childLength = rows * 4): Uint8Array {
-  const type = FEATURES.type as arrow.FixedSizeList
-  const child = arrow.makeData({ type: new arrow.Float32(), length: childLength, nullCount: 0, data: values })
-  const col = arrow.makeData({ type, length: rows, nullCount: 0, child })
-  const struct = arrow.makeData({ type: new arrow.Struct(SCHEMA.fields), length: rows, nullCount: 0, children: [col] })
-  return arrow.tableToIPC(new arrow.Table([new arrow.RecordBatch(SCHEMA, struct)]), 'stream')
+/** A valid stream of `rows` rows of one list<float>[4] column (values that never spell a small int64). */
+export function irisStream(rows: number, column: ListColumn = IRIS): Uint8Array {
+  const values = column.float64 ? new Float64Array(rows * 4) : new Float32Array(rows * 4)
+  for (let i = 0; i < values.length; i++) values[i] = 0.5 + (i % 50) / 10
+  const item = column.float64 ? new arrow.Float64() : new arrow.Float32()
+  const field = new arrow.Field(column.name, new arrow.FixedSizeList(4, new arrow.Field('item', item, false)), false)
+  const schema = new arrow.Schema([field])
+  const child = arrow.makeData({ type: item as arrow.Float, length: rows * 4, nullCount: 0, data: values })
+  const col = arrow.makeData({ type: field.type as arrow.FixedSizeList, length: rows, nullCount: 0, child })
+  const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: rows, nullCount: 0, children: [col] })
+  return arrow.tableToIPC(new arrow.Table([new arrow.RecordBatch(schema, struct)]), 'stream')
 }
 
 /** Byte range of the `n`th message's flatbuffer metadata in an IPC stream. */
@@ -57,8 +59,8 @@ export function rewriteBatchHeader(bytes: Uint8Array, pairs: [bigint, bigint][])
 }
 
 /** A batch declaring `claimed` rows (and `claimed × 4` values) over the data of a `real`-row batch. */
-export function claimsRows(real: number, claimed: bigint): Uint8Array {
-  return rewriteBatchHeader(irisStream(real), [[BigInt(real * 4), claimed * 4n], [BigInt(real), claimed]])
+export function claimsRows(real: number, claimed: bigint, column: ListColumn = IRIS): Uint8Array {
+  return rewriteBatchHeader(irisStream(real, column), [[BigInt(real * 4), claimed * 4n], [BigInt(real), claimed]])
 }
 
 /** Rewrites the offset or the length of the first buffer (offset, length) pair whose length is `length` and offset 0. */

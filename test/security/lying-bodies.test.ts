@@ -5,15 +5,19 @@
  * what is there, before anything sized by the claim is allocated, and the server keeps serving.
  */
 import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { ModelSchema } from '../../src/data/schema.js'
 import { ARROW_STREAM } from '../../src/server/v1/infer-format.js'
 import { classifyError } from '../../src/server/errors.js'
 import { requestToTable } from '../../src/server/v2/codec.js'
 import { badStrings, bufferBeyondBody, claimsRows, dictionaryOutOfRange, irisStream } from './arrow-lies.js'
+import { pythonOr } from '../runtimes/python-helpers.js'
 import { errorText, openDoors, stillServes, type Doors } from './doors.js'
 
 const DEEP = 20_000
+const LOGREG = join(import.meta.dirname, '../fixtures/models/sklearn-logreg-iris')
 const deepArray = (n: number, leaf = '1') => '['.repeat(n) + leaf + ']'.repeat(n)
 
 interface Case {
@@ -152,6 +156,31 @@ describe('bodies that lie about their size', () => {
       const res = await door.request('/v1/models')
       const names = ((await res.json()) as { name: string }[]).map((m) => m.name)
       assert.deepEqual(names, ['iris'], door.name)
+    }
+  })
+
+  it('an Arrow batch claiming more rows than it carries never reaches LinearModel.scores', async (t) => {
+    if (!(await pythonOr(t, ['numpy', 'scipy', 'sklearn', 'joblib']))) return
+    const c = JSON.parse(await readFile(join(LOGREG, 'case.json'), 'utf8')) as { input_schema: unknown; output_schema: unknown }
+    const column = { name: 'inputs', float64: true }
+    for (const door of d.doors) {
+      const form = new FormData()
+      form.append('name', 'logreg')
+      form.append('framework', 'sklearn')
+      form.append('input_schema', JSON.stringify(c.input_schema))
+      form.append('output_schema', JSON.stringify(c.output_schema))
+      form.append('file', new Blob([await readFile(join(LOGREG, 'model.pkl'))]), 'model.pkl')
+      const up = await door.request('/v1/models', { method: 'POST', body: form })
+      assert.equal(up.status, 201, `${door.name}: ${await up.clone().text()}`)
+      for (const [claimed, values] of [[100_000n, 400000], [1n << 40n, 4398046511104]] as const) {
+        const res = await door.request('/v1/models/logreg/infer', arrowBody(claimsRows(257, claimed, column)))
+        const text = await errorText(res)
+        assert.equal(res.status, 400, `${door.name}: ${text}`)
+        assert.match(text, new RegExp(`Arrow input field 'inputs'.*claims ${values} elements of values but its values buffer holds 1028`))
+      }
+      const ok = await door.request('/v1/models/logreg/infer', arrowBody(irisStream(257, column)))
+      assert.equal(ok.status, 200, `${door.name}: ${await ok.clone().text()}`)
+      await stillServes(door)
     }
   })
 })
