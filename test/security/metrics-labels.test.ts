@@ -6,6 +6,8 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { CreatedToken } from '../../src/api/auth-api.js'
 import type { AuthApi } from '../../src/api/auth-api.js'
+import { ServerMetrics } from '../../src/server/metrics.js'
+import { KnownModels, type LabelRequest } from '../../src/server/request-labels.js'
 import { IRIS_ONNX, golden, openHarness, type Harness } from '../server/harness.js'
 
 /** Each a fresh name; every series they could add would show after the first dozen. */
@@ -15,6 +17,37 @@ const HOSTILE = 1200
 function seriesCount(text: string): number {
   return text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length
 }
+
+describe('labels for 20,000 made-up names', () => {
+  it('stay within a fixed set of series, whoever asks', async () => {
+    let lists = 0
+    const known = new KnownModels(async (ws) => {
+      lists++
+      return ws === 'default' ? ['iris'] : ws === 'team-a' ? ['alpha'] : []
+    })
+    const metrics = new ServerMetrics()
+    const observe = async (req: LabelRequest) => metrics.observe('POST', '/v2/models/:name/infer', 404, await known.labels(req), 0.001)
+    const round = async (i: number) => {
+      await observe({ ref: `ghost-${i}` })
+      await observe({ requestedWorkspace: `ws-${i}`, ref: `ghost-${i}` })
+      await observe({ ref: `ws-${i}/iris` })
+      await observe({ principalWorkspace: 'team-a', ref: `team-b/secret-${i}` })
+      await observe({ principalWorkspace: 'team-a', ref: `secret-${i}` })
+      await observe({ ref: `not a name ${i}` })
+    }
+    await round(0)
+    await observe({ ref: 'iris' })
+    await observe({ principalWorkspace: 'team-a', ref: 'alpha' })
+    const before = seriesCount(await metrics.render())
+    for (let i = 1; i <= 20_000; i++) await round(i)
+    const text = await metrics.render()
+    assert.equal(seriesCount(text), before)
+    assert.doesNotMatch(text, /ghost-|secret-|ws-\d|not a name/)
+    assert.match(text, /workspace="default",model="iris"/)
+    assert.match(text, /workspace="team-a",model="alpha"/)
+    assert.ok(lists > 20_000, 'made-up workspaces are looked up, not trusted')
+  })
+})
 
 describe('metric labels come from the registry, not the request', () => {
   let h: Harness
