@@ -8,7 +8,8 @@ import { errorMessage, InvalidInput, isQuiverError, QuiverError } from '../error
 import { ARCHES, FRAMEWORKS, isFramework, type Arch } from '../records/frameworks.js'
 import { assertValidName, assertValidTag } from '../registry/names.js'
 import { DEFAULT_WORKSPACE, type Registry } from '../registry/registry.js'
-import type { VersionConfig, VersionRecord } from '../records/version-record.js'
+import type { ConvertedArtifact, VersionConfig, VersionRecord } from '../records/version-record.js'
+import type { Session } from '../runtimes/runtime.js'
 import type { SessionCache } from '../pipelines/session-cache.js'
 import { checkModelFormat } from '../runtimes/model-format.js'
 import { frameworkFacts, type Runtimes } from '../runtimes/runtime-table.js'
@@ -140,16 +141,36 @@ async function convertClaimed(
     if (unsupported) return v
     throw err
   }
-  v = await deps.registry.moveStatus(v, 'ready', {
-    runtime: loaded.kind,
-    input_schema: v.input_schema ?? loaded.session.inputSchema,
-    output_schema: v.output_schema ?? loaded.session.outputSchema,
-    config: { ...v.config, runtime_detail: loaded.detail, ...(loaded.session.serving ? { serving: loaded.session.serving } : {}) },
-  })
+  const converted = await storeDerived(deps, loaded.session, progress)
+  try {
+    v = await deps.registry.moveStatus(v, 'ready', {
+      runtime: loaded.kind,
+      input_schema: v.input_schema ?? loaded.session.inputSchema,
+      output_schema: v.output_schema ?? loaded.session.outputSchema,
+      config: {
+        ...v.config,
+        runtime_detail: loaded.detail,
+        ...(loaded.session.serving ? { serving: loaded.session.serving } : {}),
+        ...(converted ? { converted } : {}),
+      },
+    })
+  } catch (err) {
+    if (converted) await forgetBlobs(deps, [{ sha256: converted.sha256, size: converted.size_bytes }])
+    throw err
+  }
   deps.sessions.set(v.id, loaded.session)
   for (const tag of tags) await deps.registry.setTagById(v.id, tag)
   progress(`${v.name}#${v.seq} ready (${loaded.kind} runtime: ${loaded.detail})`)
   return tags.length ? deps.registry.byId(v.id) : v
+}
+
+/** Stores what the runtime derived (a native conversion) as a content-addressed blob of the version. */
+async function storeDerived(deps: UploadDeps, session: Session, progress: (m: string) => void): Promise<ConvertedArtifact | undefined> {
+  const derived = session.derived
+  if (!derived) return undefined
+  const blob = await deps.artifacts.put((async function* () { yield derived.bytes })())
+  progress(`stored the ${derived.summary} (${blob.size} bytes, sha256 ${blob.sha256.slice(0, 12)}…) so later loads need no Python`)
+  return { sha256: blob.sha256, kind: derived.kind, size_bytes: blob.size, summary: derived.summary }
 }
 
 interface CheckedRequest {

@@ -22,6 +22,7 @@ export function loadContextFor(v: LoadableVersion, artifacts: ArtifactStore, pro
       if (!sha) throw new InvalidInput(`${v.name} has no additional file '${name}'`, { field: 'additional_files', got: name })
       return artifacts.localPath(sha)
     },
+    derivedPath: (sha256) => artifacts.localPath(sha256),
     progress,
   }
 }

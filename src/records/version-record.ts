@@ -46,7 +46,16 @@ export interface VersionConfig {
   /** Set by a deployment: onnxruntime intra-op threads, Python worker processes. */
   intra_op_threads?: number
   workers?: number
+  /** The native conversion stored at conversion time, loaded later without Python. */
+  converted?: ConvertedArtifact
   [key: string]: unknown
+}
+
+export interface ConvertedArtifact {
+  sha256: string
+  kind: string
+  size_bytes: number
+  summary: string
 }
 
 /**

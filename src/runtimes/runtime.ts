@@ -28,6 +28,17 @@ export interface LoadContext {
   /** Progress lines for the user (upload prints them on stderr, Wallaroo-style). */
   progress(message: string): void
   signal?: AbortSignal
+  /** Local path of a blob the version derived when it was converted (`config.converted`), digest verified. */
+  derivedPath?(sha256: string): Promise<string>
+}
+
+/** A form of the model made while loading it (a native conversion), kept with the version so later loads skip that work. */
+export interface DerivedArtifact {
+  /** The format, e.g. `quiver-converted-v1`. */
+  kind: string
+  bytes: Uint8Array
+  /** What it holds, for people. */
+  summary: string
 }
 
 export interface InferOptions {
@@ -43,6 +54,8 @@ export interface Session {
   readonly outputSchema: ModelSchema
   /** How rows reach the model, for runtimes that decide it from the model (recorded on the version). */
   readonly serving?: ServingMode
+  /** Set by a runtime that derived something worth storing with the version. */
+  readonly derived?: DerivedArtifact
   infer(input: Table, opts?: InferOptions): Promise<Table>
   close(): Promise<void>
 }

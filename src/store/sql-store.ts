@@ -224,7 +224,8 @@ export class SqlMetadataStore implements MetadataStore {
   async blobReferences(sha256: string): Promise<number> {
     const [row] = await this.#run((db) => db.query<{ n: string | number }>(
       `SELECT count(*) AS n FROM versions v
-       WHERE v.sha256 = $1 OR EXISTS (SELECT 1 FROM jsonb_each_text(v.additional_files) f WHERE f.value = $1)`,
+       WHERE v.sha256 = $1 OR EXISTS (SELECT 1 FROM jsonb_each_text(v.additional_files) f WHERE f.value = $1)
+          OR v.config->'converted'->>'sha256' = $1`,
       [sha256]))
     return Number(row!.n)
   }

@@ -53,6 +53,16 @@ describe('shared model fixtures through bin/quiver', () => {
       for (const [field, values] of Object.entries(c.input.columns)) assertClose(result[`in.${field}`], values, { abs: 1e-6, rel: 1e-6 }, `in.${field}`)
       for (const [field, values] of Object.entries(c.expected.columns)) assertClose(result[`out.${field}`], values, c.tolerance, `out.${field}`)
       assert.deepEqual(result['anomaly.count'], new Array(rows).fill(0))
+      if (version.runtime === 'native' && (c.framework === 'sklearn' || c.framework === 'xgboost')) {
+        // The conversion is stored with the version: a later process needs no Python at all.
+        assert.match(version.config.converted?.sha256 ?? '', /^[0-9a-f]{64}$/, JSON.stringify(version.config))
+        const cold = await runCli(['infer', c.name, '--input', join(home, 'input.json'), '--output-format', 'columns'], {
+          home, env: { QUIVER_PYTHON: join(home, 'no-such-python'), PATH: '/nonexistent' },
+        })
+        assert.equal(cold.code, 0, `infer without Python failed: ${cold.stderr}`)
+        const again = JSON.parse(cold.stdout).columns as Record<string, unknown[]>
+        for (const [field, values] of Object.entries(c.expected.columns)) assertClose(again[`out.${field}`], values, c.tolerance, `out.${field} (stored conversion)`)
+      }
     })
   }
 })

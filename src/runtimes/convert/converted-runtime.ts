@@ -68,6 +68,14 @@ export class ConvertedRuntime implements Runtime {
     const input = v.input_schema!
     const output = v.output_schema!
     const element = featureType(input)!
+    const stored = v.config.converted
+    if (stored && ctx.derivedPath) {
+      try {
+        return await this.#loadStored(v, stored.sha256, await ctx.derivedPath(stored.sha256), input, output, ctx)
+      } catch (err) {
+        ctx.progress(`the stored native conversion could not be used (${errorMessage(err)}); converting again`)
+      }
+    }
     const path = await ctx.artifactPath()
     const json = v.framework === 'xgboost' && (await isJsonText(path))
     const pickled = v.framework === 'sklearn' || (!json && (await looksPickled(path)))
@@ -95,6 +103,8 @@ export class ConvertedRuntime implements Runtime {
     })
     try {
       const extracted = (json ? { kind: 'xgboost', estimator: 'Booster', wrapper: 'booster', iteration_end: 0, classes: null, json: await readJson(path, v.file_name) } : spec) as ExtractedModel
+      // Serialized before building: evaluators may keep typed views of what they are given.
+      const serialized = serializeConverted(extracted)
       let model: NativeModel
       try {
         model = this.build(extracted)
@@ -112,10 +122,21 @@ export class ConvertedRuntime implements Runtime {
         throw new RuntimeFailure(`native conversion of ${v.name} differs from ${library} on the verification batch (${check.failure}); serving it with the Python worker`)
       }
       ctx.progress(`converted ${model.summary} to the native ${model.evaluator} evaluator; verified against ${library} on ${VERIFY_ROWS} rows, max abs error ${check.maxAbsError === 0 ? 0 : check.maxAbsError.toPrecision(3)}`)
+      if (serialized) session.derived = { kind: CONVERTED_FORMAT, bytes: serialized, summary: `native ${model.evaluator} conversion of ${model.summary}` }
       return session
     } finally {
       extraction.close()
     }
+  }
+
+  /** A conversion stored with the version at upload: digest-checked by the store, verified then, read with no Python. */
+  async #loadStored(v: LoadableVersion, sha256: string, path: string, input: ModelSchema, output: ModelSchema, ctx: LoadContext): Promise<Session> {
+    const doc = JSON.parse(await readFile(path, 'utf8')) as { format?: unknown; model?: ExtractedModel }
+    if (doc.format !== CONVERTED_FORMAT || !doc.model) throw new Error(`blob ${sha256.slice(0, 12)}… is not a ${CONVERTED_FORMAT} document`)
+    const model = this.build(doc.model)
+    const session = this.#session(model, v, input, output)
+    ctx.progress(`loaded the stored native ${model.evaluator} conversion of ${model.summary} (sha256 ${sha256.slice(0, 12)}…)`)
+    return session
   }
 
   /** Builds the native evaluator for an extracted model. */
@@ -143,6 +164,24 @@ export class ConvertedRuntime implements Runtime {
   get #env(): NodeJS.ProcessEnv {
     return this.#opts.env ?? process.env
   }
+}
+
+const CONVERTED_FORMAT = 'quiver-converted-v1'
+
+/** The extracted model as stored JSON; null when it holds a value JSON cannot keep exactly (NaN, ±Infinity). */
+function serializeConverted(model: ExtractedModel): Uint8Array | null {
+  let exact = true
+  let text: string
+  try {
+    text = JSON.stringify({ format: CONVERTED_FORMAT, model }, (_key, value: unknown) => {
+    if (typeof value === 'number' && !Number.isFinite(value)) exact = false
+    if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>)
+    return value
+  })
+  } catch {
+    return null // a value JSON cannot hold at all (a BigInt)
+  }
+  return exact ? Buffer.from(text) : null
 }
 
 function featureType(schema: ModelSchema | null): TensorElementType | null {

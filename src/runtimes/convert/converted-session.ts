@@ -4,7 +4,7 @@ import { toArrowSchema } from '../../data/schema.js'
 import type { ModelSchema } from '../../data/schema.js'
 import { columnToTensor } from '../../data/tensor.js'
 import type { NumericTensorData } from '../../data/tensor.js'
-import type { InferOptions, Session } from '../runtime.js'
+import type { DerivedArtifact, InferOptions, Session } from '../runtime.js'
 import type { ClassLabel, NativeModel, OutputRole } from './native-model.js'
 import { outputData, outputValues } from './output-plan.js'
 import type { OutputField } from './output-plan.js'
@@ -31,6 +31,7 @@ export class ConvertedSession implements Session {
   readonly inputSchema: ModelSchema
   readonly outputSchema: ModelSchema
   readonly model: NativeModel
+  derived?: DerivedArtifact
   readonly #outputs: readonly OutputField[]
   readonly #roles: ReadonlySet<OutputRole>
   readonly #arrowSchema: arrow.Schema
