@@ -160,6 +160,8 @@ async function convertClaimed(
   }
   deps.sessions.set(v.id, loaded.session)
   for (const tag of tags) await deps.registry.setTagById(v.id, tag)
+  const serving = loaded.session.serving
+  if (serving?.mode === 'tensor') progress(`served as a tensor model, one call per row with whole tensors: ${serving.reason}`)
   progress(`${v.name}#${v.seq} ready (${loaded.kind} runtime: ${loaded.detail})`)
   return tags.length ? deps.registry.byId(v.id) : v
 }

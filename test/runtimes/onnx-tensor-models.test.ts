@@ -178,12 +178,17 @@ describe('tensor models through the embedded API and /v2 HTTP', () => {
   let api: LocalQuiverApi
   let server: RunningServer
   let home: string
+  const progress = new Map<string, string[]>()
   before(async () => {
     if (skipReason !== null) return
     home = mkdtempSync(join(tmpdir(), 'quiver-tensor-home-'))
     api = await createLocalQuiver({ home, databaseUrl: '' })
     server = await startServer(createApp({ api }).app, { host: '127.0.0.1', port: 0 })
-    for (const name of Object.keys(CASES)) await api.uploadModel({ name: name.replace(/_/g, '-'), source: { path: join(dir, `${name}.onnx`) }, framework: 'onnx' })
+    for (const name of Object.keys(CASES)) {
+      const lines: string[] = []
+      await api.uploadModel({ name: name.replace(/_/g, '-'), source: { path: join(dir, `${name}.onnx`) }, framework: 'onnx', onProgress: (m) => lines.push(m) })
+      progress.set(name, lines)
+    }
   })
   after(async () => {
     await server?.close()
@@ -199,6 +204,7 @@ describe('tensor models through the embedded API and /v2 HTTP', () => {
       assert.equal(v.status, 'ready')
       assert.equal(v.config.serving?.mode, 'tensor')
       assert.match((v.config.serving as { reason: string }).reason, c.reason)
+      assert.ok(progress.get(name)!.some((l) => l.startsWith('served as a tensor model, one call per row with whole tensors: ') && c.reason.test(l)), progress.get(name)!.join('\n'))
 
       const row = Object.fromEntries(Object.entries(c.inputs).map(([k, tensor]) => [k, nested(plain(tensor.data, tensor.type), tensor.dims)]))
       const result = await api.infer(model, { kind: 'json', value: [row, row] })
