@@ -33,6 +33,8 @@ export interface LocalQuiverDeps {
   concurrency?: Partial<ConcurrencyLimits>
   /** Where pipeline inference logs are written (`<home>/logs`); absent → not logged. */
   logsDir?: string
+  /** How often deployed pipelines re-resolve tags moved by other processes (default 5 s). */
+  followMs?: number
   /**
    * Hands `noWait` conversions to another process instead of this one (a CLI command exits
    * right after it answers); returns that process's pid, which then owns the version.
@@ -51,6 +53,7 @@ export class LocalQuiverApi implements QuiverApi {
   #auth?: LocalAuthApi
   #pipelines?: Pipelines
   readonly #logsDir?: string
+  readonly #followMs?: number
   readonly #background = new Set<Promise<unknown>>()
   readonly #detachConversion?: (version: VersionRecord, tags: readonly string[]) => number | undefined
   readonly claims?: SqlConversionClaims
@@ -64,6 +67,7 @@ export class LocalQuiverApi implements QuiverApi {
     this.inference = new InferencePath({ registry: this.registry, artifacts: this.artifacts, runtimes: this.runtimes, concurrency: deps.concurrency })
     this.#detachConversion = deps.detachConversion
     this.#logsDir = deps.logsDir
+    this.#followMs = deps.followMs
     if (deps.store instanceof SqlMetadataStore) this.claims = new SqlConversionClaims(deps.store.driver)
   }
 
@@ -96,6 +100,7 @@ export class LocalQuiverApi implements QuiverApi {
       runtimes: this.runtimes,
       guard: this.inference.guard,
       logs: this.#logsDir ? new InferenceLogs(this.#logsDir) : null,
+      followMs: this.#followMs,
     })
     return this.#pipelines
   }

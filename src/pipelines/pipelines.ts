@@ -13,7 +13,7 @@ import { Conflict, InvalidInput, NotFound } from '../errors.js'
 import type { DeployConfig, PipelineDefinition, PipelineRecord, PipelineStep, PipelineValidation } from '../records/pipeline-record.js'
 import type { VersionRecord } from '../records/version-record.js'
 import type { PipelineRegistry } from '../registry/pipeline-registry.js'
-import { parseRef } from '../registry/refs.js'
+import { isPinned, parseRef } from '../registry/refs.js'
 import { DEFAULT_WORKSPACE, type Registry } from '../registry/registry.js'
 import { frameworkFacts, type Runtimes } from '../runtimes/runtime-table.js'
 import type { Session } from '../runtimes/runtime.js'
@@ -36,6 +36,12 @@ export interface PipelinesDeps {
   guard: ConcurrencyGuard
   /** Null: inferences are not logged (an installation without a home directory). */
   logs: InferenceLogs | null
+  /**
+   * How often deployments re-resolve their moving references (tags, latest), so a tag moved by
+   * another process sharing the database is followed too; default 5 s. Moves made through this
+   * process switch at once.
+   */
+  followMs?: number
 }
 
 export interface PipelineScope {
@@ -58,9 +64,29 @@ interface Live {
 export class Pipelines {
   readonly #deps: PipelinesDeps
   readonly #live = new Map<string, Promise<Live>>()
+  #follow: NodeJS.Timeout | undefined
 
   constructor(deps: PipelinesDeps) {
     this.#deps = deps
+  }
+
+  /** Re-resolves the moving references of every live deployment while there are any. */
+  #startFollowing(): void {
+    if (this.#follow) return
+    this.#follow = setInterval(() => {
+      if (this.#live.size === 0) {
+        clearInterval(this.#follow)
+        this.#follow = undefined
+        return
+      }
+      for (const [key, live] of this.#live) {
+        const [ws, name] = splitKey(key)
+        void live.then((l) => {
+          if (l.current.steps.some((s) => !isPinned(parseRef(s.ref).selector))) return this.#swapLive(ws, name, l)
+        }).catch(() => {})
+      }
+    }, this.#deps.followMs ?? 5000)
+    this.#follow.unref()
   }
 
   async create(name: string, steps: PipelineStep[], opts: PipelineScope = {}): Promise<PipelineRecord> {
@@ -94,6 +120,7 @@ export class Pipelines {
     const old = this.#live.get(key)
     const live = this.#start(p, chain, config)
     this.#live.set(key, live)
+    this.#startFollowing()
     try {
       await live
     } catch (err) {
@@ -230,6 +257,8 @@ export class Pipelines {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#follow)
+    this.#follow = undefined
     const all = [...this.#live.values()]
     this.#live.clear()
     await Promise.allSettled(all.map(async (p) => {
@@ -260,6 +289,7 @@ export class Pipelines {
         const chain = this.#check(p, ws, { ready: true })
         live = chain.then((c) => this.#start(p, c, config))
         this.#live.set(key, live)
+        this.#startFollowing()
         live.catch(() => this.#live.delete(key))
       }
       live = this.#live.get(key)!
