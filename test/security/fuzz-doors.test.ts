@@ -4,12 +4,13 @@
  * the mutation are in every failure message, so a failure replays exactly.
  */
 import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
 import { writeParquet } from '../../src/data/duckdb-io.js'
 import * as arrow from 'apache-arrow'
 import { ARROW_STREAM, PARQUET } from '../../src/server/v1/infer-format.js'
 import { irisStream } from './arrow-lies.js'
-import { openDoors, stillServes, type Doors } from './doors.js'
+import { IRIS_ONNX, openDoors, stillServes, type Doors } from './doors.js'
 
 const SEED = Number(process.env.QUIVER_FUZZ_SEED ?? 17)
 const PER_BODY = Number(process.env.QUIVER_FUZZ_COUNT ?? 25)
@@ -76,6 +77,17 @@ interface Target {
 
 const json = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v))
 
+const BOUNDARY = 'fuzz-boundary-17'
+
+/** A complete upload form: name, framework, meta, input_schema, then the iris model as `file`. */
+async function uploadBody(): Promise<Uint8Array> {
+  const part = (name: string, value: string) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`
+  const head = part('name', 'fuzzed') + part('framework', 'onnx') + part('meta', '{"team": "a", "n": [1, 2]}') +
+    part('input_schema', '[{"name": "features", "type": {"list": "float32", "size": 4}, "nullable": false}]') +
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="model.onnx"\r\n\r\n`
+  return Buffer.concat([Buffer.from(head), await readFile(IRIS_ONNX), Buffer.from(`\r\n--${BOUNDARY}--\r\n`)])
+}
+
 async function targets(): Promise<Target[]> {
   const iris = arrow.tableFromIPC(irisStream(3))
   const v2Header = Buffer.from(JSON.stringify({ inputs: [{ name: 'features', datatype: 'FP32', shape: [2, 4], parameters: { binary_data_size: 32 } }] }))
@@ -89,6 +101,7 @@ async function targets(): Promise<Target[]> {
     { name: '/v1 Parquet', path: '/v1/models/iris/infer', headers: { 'content-type': PARQUET }, body: await writeParquet(iris), text: false },
     { name: '/v2 JSON', path: '/v2/models/iris/infer', headers: J, body: json({ id: 'a', inputs: [{ name: 'features', datatype: 'FP32', shape: [2, 4], data: [5.1, 3.5, 1.4, 0.2, 6.2, 2.9, 4.3, 1.3] }], outputs: [{ name: 'probabilities' }] }), text: true },
     { name: '/v2 binary', path: '/v2/models/iris/infer', headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(v2Header.byteLength) }, body: v2Binary, text: false },
+    { name: '/v1 upload form', path: '/v1/models', headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` }, body: await uploadBody(), text: true },
     { name: '/v1 tags', path: '/v1/models/iris/tags', headers: J, body: json({ tag: 'prod' }), text: true },
     { name: '/v1 features', path: '/v1/features', headers: J, body: json({ name: 'fz', entity: ['id'], event_time: 'ts', source: { path: '/nonexistent/fz.parquet' }, features: [{ name: 'a', type: 'float32' }] }), text: true },
   ]
