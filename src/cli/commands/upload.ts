@@ -17,7 +17,7 @@ export function uploadCommand(): Command {
     .argument('<name>', 'model name (DNS label: a-z, 0-9, -)')
     .argument('<path>', 'model file (model.onnx, model.pkl, step.zip, …)')
     .requiredOption('--framework <framework>', 'onnx, sklearn, xgboost, pytorch, python, custom, …')
-    .option('--input-schema <file>', 'input schema JSON (SPEC §3); read from the model for onnx')
+    .option('--input-schema <file>', 'input schema JSON file (see docs/schemas.md); read from the model for onnx')
     .option('--output-schema <file>', 'output schema JSON; read from the model for onnx')
     .option('--tag <tag>', 'tag the version once ready (repeatable)', collect)
     .option('--description <text>', 'free text')
