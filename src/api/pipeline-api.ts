@@ -43,4 +43,6 @@ export interface PipelineApi {
   isDeployed(name: string, opts?: ScopeOptions): Promise<boolean>
   /** The first step's input schema of a deployed pipeline. */
   inputSchema(name: string, opts?: ScopeOptions): Promise<ModelSchema>
+  /** The last step's output schema of a deployed pipeline. */
+  outputSchema(name: string, opts?: ScopeOptions): Promise<ModelSchema>
 }

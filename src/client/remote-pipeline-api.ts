@@ -79,8 +79,16 @@ export class RemotePipelineApi implements PipelineApi {
   }
 
   async inputSchema(name: string, opts: ScopeOptions = {}): Promise<ModelSchema> {
+    return (await this.#step(name, opts, 'first')).input_schema ?? []
+  }
+
+  async outputSchema(name: string, opts: ScopeOptions = {}): Promise<ModelSchema> {
+    return (await this.#step(name, opts, 'last')).output_schema ?? []
+  }
+
+  async #step(name: string, opts: ScopeOptions, which: 'first' | 'last'): Promise<VersionRecord> {
     const p = await this.show(name, opts)
-    const first = await this.json<VersionRecord>('GET', `/v1/models/${enc(p.steps[0]!.ref)}${this.query(opts)}`, `show ${p.steps[0]!.ref}`)
-    return first.input_schema ?? []
+    const ref = (which === 'first' ? p.steps[0] : p.steps.at(-1))!.ref
+    return this.json<VersionRecord>('GET', `/v1/models/${enc(ref)}${this.query(opts)}`, `show ${ref}`)
   }
 }

@@ -166,6 +166,12 @@ export class Pipelines {
     return live.current.steps[0]!.inputSchema
   }
 
+  /** The output schema of a deployed pipeline (its last step's). */
+  async outputSchema(name: string, opts: PipelineScope = {}): Promise<ModelSchema> {
+    const last = (await this.#liveOf(name, opts.workspace ?? DEFAULT_WORKSPACE)).current.steps.at(-1)!
+    return last.version.output_schema ?? last.runner.sessions[0]!.outputSchema
+  }
+
   /**
    * Whether `name` is a deployed pipeline of the workspace. Doors that serve models and pipelines
    * under one name space ask per request, so the answer is kept a second (other processes may deploy).

@@ -43,6 +43,10 @@ describe('pipelines over HTTP', () => {
     assert.equal(body.model_name, 'chain')
     assert.deepEqual(body.outputs.map((o: any) => [o.name, o.shape, o.data]), [['score', [2, 1], [12, 6]]])
     assert.equal((await h.app.request('/v2/models/chain/ready')).status, 200)
+    const meta = await json(await h.app.request('/v2/models/chain'))
+    assert.deepEqual([meta.name, meta.platform, meta.inputs, meta.outputs], [
+      'chain', 'quiver_pipeline', [{ name: 'x', datatype: 'FP32', shape: [-1, 3] }], [{ name: 'score', datatype: 'FP32', shape: [-1, 1] }],
+    ])
     const wrong = await post('/v2/models/chain/infer', { inputs: [{ name: 'q', datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] }] })
     assert.equal(wrong.status, 400)
     assert.match((await json(wrong)).error, /unknown input 'q'; the model's inputs are 'x'/)

@@ -38,7 +38,17 @@ export function v2Routes(deps: ServerDeps): Hono<AppEnv> {
   const metadata = async (c: Context<AppEnv>) => {
     const ref = refOf(c)
     const scope = scopeOf(c, ref)
-    const v = await api.getVersion(ref, scope)
+    const target = await pipelineOr(c, scope, () => api.getVersion(ref, scope))
+    if (target.kind === 'pipeline') {
+      const name = c.req.param('name')!
+      const p = await api.pipelines.show(name, scope)
+      return c.json({
+        name, versions: [String(p.version)], platform: 'quiver_pipeline',
+        inputs: metadataTensors(await api.pipelines.inputSchema(name, scope)),
+        outputs: metadataTensors(await api.pipelines.outputSchema(name, scope)),
+      } satisfies ModelMetadataResponse)
+    }
+    const v = target.version
     const versions = (await api.listVersions(v.name, scope)).filter((x) => x.status === 'ready').map((x) => String(x.seq))
     const body: ModelMetadataResponse = {
       name: v.name,
