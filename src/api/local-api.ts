@@ -106,9 +106,9 @@ export class LocalQuiverApi implements QuiverApi {
   }
 
   /** After a tag move or a new version: references resolve afresh and deployments following them switch. */
-  async #modelMoved(workspace: string, name: string): Promise<void> {
+  async #modelMoved(workspace: string, name: string, progress?: (m: string) => void): Promise<void> {
     this.inference.forgetModel(workspace, name)
-    await this.#pipelines?.modelMoved(workspace, name)
+    for (const kept of (await this.#pipelines?.modelMoved(workspace, name)) ?? []) progress?.(kept)
   }
 
   /** Loaded sessions by version id (uploads hand theirs over, so the first inference loads nothing). */
@@ -155,7 +155,7 @@ export class LocalQuiverApi implements QuiverApi {
 
   async uploadModel(req: UploadRequest): Promise<VersionRecord> {
     const v = await uploadModel(this, req)
-    await this.#modelMoved(v.workspace, v.name)
+    await this.#modelMoved(v.workspace, v.name, req.onProgress)
     return v
   }
 

@@ -9,7 +9,7 @@ import type { InferInput } from '../data/infer-input.js'
 import { buildResultTable } from '../data/result-table.js'
 import type { ModelSchema } from '../data/schema.js'
 import { readTable } from '../data/table-input.js'
-import { Conflict, InvalidInput, NotFound } from '../errors.js'
+import { Conflict, errorMessage, InvalidInput, NotFound } from '../errors.js'
 import type { DeployConfig, PipelineDefinition, PipelineRecord, PipelineStep, PipelineValidation } from '../records/pipeline-record.js'
 import type { VersionRecord } from '../records/version-record.js'
 import type { PipelineRegistry } from '../registry/pipeline-registry.js'
@@ -82,7 +82,7 @@ export class Pipelines {
       for (const [key, live] of this.#live) {
         const [ws, name] = splitKey(key)
         void live.then((l) => {
-          if (l.current.steps.some((s) => !isPinned(parseRef(s.ref).selector))) return this.#swapLive(ws, name, l)
+          if (l.current.steps.some((s) => !isPinned(parseRef(s.ref).selector))) return this.#swapLive(ws, name, l, { followed: true })
         }).catch(() => {})
       }
     }, this.#deps.followMs ?? 5000)
@@ -234,16 +234,22 @@ export class Pipelines {
    * A tag of `model` moved (or a version was added): deployments whose steps follow it switch to
    * what the references name now, with no failed request.
    */
-  async modelMoved(workspace: string, model: string): Promise<void> {
-    const affected: Promise<unknown>[] = []
+  async modelMoved(workspace: string, model: string): Promise<string[]> {
+    const affected: Promise<string | null>[] = []
     for (const [key, live] of this.#live) {
       const [ws, name] = splitKey(key)
-      affected.push(live.then((l) => {
-        if (!l.current.steps.some((s) => s.version.name === model && s.version.workspace === workspace)) return
-        return this.#swapLive(ws, name, l)
-      }).catch(() => {}))
+      affected.push(live.then(async (l) => {
+        if (!l.current.steps.some((s) => s.version.name === model && s.version.workspace === workspace)) return null
+        try {
+          await this.#swapLive(ws, name, l, { followed: true })
+          return null
+        } catch (err) {
+          // The deployment keeps serving what it served; the caller hears why it did not switch.
+          return `pipeline '${name}' keeps serving ${l.current.stepVersions.join(' → ')}: ${errorMessage(err)}`
+        }
+      }).catch(() => null))
     }
-    await Promise.all(affected)
+    return (await Promise.all(affected)).filter((m): m is string => m !== null)
   }
 
   /**
@@ -308,13 +314,17 @@ export class Pipelines {
   }
 
   /** Builds the generation of the pipeline's newest version and switches the deployment to it. */
-  #swapLive(ws: string, name: string, live: Live): Promise<void> {
+  #swapLive(ws: string, name: string, live: Live, opts: { followed?: boolean } = {}): Promise<void> {
     const next = live.swapping.then(async () => {
       const p = await this.#deps.pipelines.get(name, ws)
       const chain = await this.#check(p, ws, { ready: true })
       const old = live.current
       const same = old.pipeline.version === p.version && chain.every((s, i) => s.version.id === old.steps[i]?.version.id)
       if (same) return
+      // A moved reference may not change what the deployment takes or answers; a new pipeline version may.
+      if (opts.followed && old.pipeline.version === p.version) {
+        chain.forEach((s, i) => assertSameSchemas(old.steps[i]!, s, i, name))
+      }
       const gen = await this.#generation(p, chain, live.config, old)
       live.current = gen
       await this.#retire(old, gen)

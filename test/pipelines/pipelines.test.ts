@@ -98,8 +98,15 @@ describe('pipelines in process', () => {
     await assert.rejects(api.pipelines.deploy('idle', { replicas: 0 }), refused('invalid_input', /replicas must be a whole number from 1 to 64, got 0/))
     await assert.rejects(api.pipelines.swapStep('chain', 1, 'wide'), refused('invalid_input', /step 1 cannot swap from total-v#1 to wide#1: their input schemas differ/))
     await assert.rejects(api.pipelines.swapStep('chain', 5, 'scale'), refused('invalid_input', /step index 5 is out of range/))
-    // scale#3 takes 4 wide inputs: the deployed chain follows scale@prod and could not take it.
-    await api.uploadModel({ name: 'scale', source: { path: join(home, 'wide.onnx') }, framework: 'onnx' })
+    // scale#3 takes 4 wide inputs: a deployment following latest keeps what it serves and the upload says so;
+    // the deployed chain follows scale@prod, and the tag cannot move there.
+    await api.pipelines.create('newest', [{ ref: 'scale' }])
+    await api.pipelines.deploy('newest')
+    const lines: string[] = []
+    await api.uploadModel({ name: 'scale', source: { path: join(home, 'wide.onnx') }, framework: 'onnx', onProgress: (m) => lines.push(m) })
+    assert.ok(lines.some((l) => /^pipeline 'newest' keeps serving scale#2: /.test(l)), lines.join('\n'))
+    assert.deepEqual(columnValues(await api.pipelines.infer('newest', rows([1, 1, 1])), 'out.y'), [[3, 3, 3]])
+    await api.pipelines.undeploy('newest')
     await assert.rejects(api.tag('scale#3', 'prod'), refused('invalid_input', /pipeline 'chain' step 0 cannot swap from scale#1 to scale#3: their input schemas differ/))
     assert.equal((await api.getVersion('scale@prod')).seq, 1, 'the tag stayed')
     await assert.rejects(api.pipelines.infer('chain', rows([1, 2])), refused('invalid_input', /'x'.*row 0/))
