@@ -3,9 +3,9 @@
  * uploaded under the wrong framework is refused with what it is and which framework fits, rather
  * than with whatever the wrong loader trips over ("unknown opcode 0x08").
  */
-import { open } from 'node:fs/promises'
 import yauzl from 'yauzl'
 import { InvalidInput } from '../errors.js'
+import { readHead } from './file-head.js'
 import type { Framework } from '../records/frameworks.js'
 
 export type ModelFormat =
@@ -83,17 +83,6 @@ function looksLikeOnnx(head: Buffer): boolean {
 
 function startsWith(head: Buffer, bytes: number[]): boolean {
   return head.byteLength >= bytes.length && bytes.every((b, i) => head[i] === b)
-}
-
-async function readHead(path: string, n: number): Promise<Buffer> {
-  const file = await open(path, 'r')
-  try {
-    const buf = Buffer.alloc(n)
-    const { bytesRead } = await file.read(buf, 0, n, 0)
-    return buf.subarray(0, bytesRead)
-  } finally {
-    await file.close()
-  }
 }
 
 /** torch.jit.save writes `<name>/code/…` and `<name>/constants.pkl`; a torch.save state_dict has neither. */

@@ -1,10 +1,11 @@
-import { open, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { errorMessage, InvalidInput, isQuiverError, RuntimeFailure, Unsupported } from '../../errors.js'
 import type { ModelSchema } from '../../data/schema.js'
 import { fieldTensorShape } from '../../data/tensor.js'
 import type { TensorElementType } from '../../data/tensor.js'
 import type { RuntimeKind } from '../../records/frameworks.js'
 import type { LoadableVersion, LoadContext, Runtime, Session, Support } from '../runtime.js'
+import { readHead } from '../file-head.js'
 import { findPython } from '../python/find-python.js'
 import type { PythonModule, PythonProbe } from '../python/find-python.js'
 import { requireSandbox, sandboxState } from '../python/sandbox.js'
@@ -199,24 +200,13 @@ async function readJson(path: string, fileName: string): Promise<unknown> {
   }
 }
 
-async function head(path: string, n: number): Promise<Buffer> {
-  const fh = await open(path, 'r')
-  try {
-    const buf = Buffer.alloc(n)
-    const { bytesRead } = await fh.read(buf, 0, n, 0)
-    return buf.subarray(0, bytesRead)
-  } finally {
-    await fh.close()
-  }
-}
-
 async function isJsonText(path: string): Promise<boolean> {
   // UBJSON objects open with '{' too, followed by a length marker rather than a quote.
-  return /^\s*\{\s*["}]/.test((await head(path, 64)).toString('latin1'))
+  return /^\s*\{\s*["}]/.test((await readHead(path, 64)).toString('latin1'))
 }
 
 /** Pickle protocol 2+ or a compressed joblib container, as opposed to XGBoost's JSON/UBJ files. */
 async function looksPickled(path: string): Promise<boolean> {
-  const h = await head(path, 6)
+  const h = await readHead(path, 6)
   return h[0] === 0x80 || h[0] === 0x78 || (h[0] === 0x1f && h[1] === 0x8b) || (h[0] === 0x42 && h[1] === 0x5a) || h[0] === 0xfd || (h[0] === 0x5d && h[1] === 0x00)
 }
