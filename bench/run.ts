@@ -21,6 +21,8 @@ export interface BenchResult {
   p50_us: number
   p99_us: number
   ratio_to_raw: number | null
+  /** rows/s ÷ the competitor's rows/s (2.00× = twice as many rows per second). */
+  ratio_to_competitor: number | null
 }
 
 async function loadScenarios(): Promise<Scenario[]> {
@@ -80,12 +82,14 @@ async function main(): Promise<void> {
     const m = measured.get(s.name)
     if (!m) return []
     const raw = s.rawBaseline ? measured.get(s.rawBaseline) : undefined
+    const competitor = s.competitor ? measured.get(s.competitor) : undefined
     return [{
       name: s.name,
       rows_per_s: round(m.rows_per_s, 1),
       p50_us: round(m.p50_us, 1),
       p99_us: round(m.p99_us, 1),
       ratio_to_raw: raw ? round(raw.rows_per_s / m.rows_per_s, 2) : null,
+      ratio_to_competitor: competitor ? round(m.rows_per_s / competitor.rows_per_s, 2) : null,
     }]
   })
   printTable(results, skipped)
@@ -97,9 +101,10 @@ async function main(): Promise<void> {
 
 function printTable(results: BenchResult[], skipped: { name: string; reason: string }[]): void {
   const rows = [
-    ['scenario', 'rows/s', 'p50 µs', 'p99 µs', 'ratio to raw'],
+    ['scenario', 'rows/s', 'p50 µs', 'p99 µs', 'ratio to raw', 'vs competitor'],
     ...results.map((r) => [
       r.name, fmt(r.rows_per_s), fmt(r.p50_us), fmt(r.p99_us), r.ratio_to_raw === null ? '-' : `${r.ratio_to_raw.toFixed(2)}×`,
+      r.ratio_to_competitor === null ? '-' : `${r.ratio_to_competitor.toFixed(2)}×`,
     ]),
   ]
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
@@ -108,7 +113,8 @@ function printTable(results: BenchResult[], skipped: { name: string; reason: str
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '))
   }
   for (const s of skipped) console.log(`skipped ${s.name}: ${s.reason}`)
-  if (results.some((r) => r.ratio_to_raw !== null)) console.log('ratio to raw = raw rows/s ÷ scenario rows/s (1.00× = bare onnxruntime)')
+  if (results.some((r) => r.ratio_to_raw !== null)) console.log('ratio to raw = raw rows/s ÷ scenario rows/s (1.00× = as fast as the floor: bare onnxruntime, or a bare node:http server for HTTP)')
+  if (results.some((r) => r.ratio_to_competitor !== null)) console.log('vs competitor = scenario rows/s ÷ the competitor\'s rows/s on the same model (FastAPI + uvicorn + scikit-learn)')
 }
 
 function fmt(n: number): string {

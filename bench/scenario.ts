@@ -7,6 +7,8 @@ export interface Scenario {
   readonly name: string
   /** Name of the raw scenario this one is compared with. */
   readonly rawBaseline?: string
+  /** Name of the scenario where the tool a user would otherwise pick does the same work; reported as this one's rows/s ÷ its rows/s. */
+  readonly competitor?: string
   /** Overrides of the measuring budget per mode, e.g. few iterations for whole-process runs. */
   readonly budget?: { full?: Partial<Budget>; quick?: Partial<Budget> }
   setup(): Promise<void>

@@ -4,16 +4,20 @@
  * generator.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { RemoteQuiverApi } from '../../src/client/remote-api.js'
+import type { ModelSchema } from '../../src/data/schema.js'
 import type { Scenario } from '../scenario.js'
 import { IRIS_MODEL } from '../iris.js'
 
 const BIN = fileURLToPath(new URL('../../bin/quiver', import.meta.url))
 export const HTTP_MODEL = 'bench-iris'
+/** The scikit-learn logistic regression fixture, served converted: the model the FastAPI anchor serves too. */
+export const LOGREG_MODEL = 'bench-logreg'
+export const LOGREG_DIR = fileURLToPath(new URL('../../test/fixtures/models/sklearn-logreg-iris/', import.meta.url))
 
 /**
  * Requests sent before timing starts. A freshly started server process needs about a thousand
@@ -70,6 +74,12 @@ async function startServerProcess(): Promise<ServerProcess> {
     const url = await listeningUrl(child)
     const api = new RemoteQuiverApi({ url })
     await api.uploadModel({ name: HTTP_MODEL, source: { path: IRIS_MODEL }, framework: 'onnx' })
+    const logreg = JSON.parse(await readFile(join(LOGREG_DIR, 'case.json'), 'utf8')) as { input_schema: ModelSchema; output_schema: ModelSchema }
+    // Needs Python once, for the conversion; without it the logreg scenarios are skipped, the rest run.
+    await api.uploadModel({
+      name: LOGREG_MODEL, source: { path: join(LOGREG_DIR, 'model.pkl') }, framework: 'sklearn',
+      inputSchema: logreg.input_schema, outputSchema: logreg.output_schema,
+    }).catch(() => undefined)
     return { url, stop }
   } catch (err) {
     await stop()
