@@ -122,6 +122,11 @@ export function readParquet(bytes: Uint8Array, sink: ParquetSink, limits: InputL
   })
 }
 
+/** Bytes of one element of a fixed-size DuckDB array, by element type (8 for anything else). */
+const WIDTH: Readonly<Record<string, number>> = {
+  BOOLEAN: 1, TINYINT: 1, UTINYINT: 1, SMALLINT: 2, USMALLINT: 2, INTEGER: 4, UINTEGER: 4, FLOAT: 4,
+}
+
 /** Refuses a file whose footer already says it decodes past the limits. */
 async function checkFooter(c: DuckDBConnection, path: string, limits: InputLimits): Promise<void> {
   const file = sqlString(path)
@@ -131,6 +136,22 @@ async function checkFooter(c: DuckDBConnection, path: string, limits: InputLimit
   const sizeReader = await c.runAndReadAll(`SELECT coalesce(sum(total_uncompressed_size), 0)::BIGINT FROM parquet_metadata(${file})`)
   const size = Number(sizeReader.getRows()[0]![0] as bigint)
   if (size > limits.maxDecodedBytes) throw limitExceeded('Parquet input (its footer)', 'maxDecodedBytes', limits.maxDecodedBytes, size)
+  // A dictionary page holds one long string (or list) once however many rows repeat it: the footer
+  // cannot see that. DuckDB sums the lengths on its own threads without materialising any value.
+  const described = await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${file})`)
+  const terms = described.getRows().flatMap(([name, type]) => {
+    const t = String(type)
+    if (t === 'VARCHAR') return [`coalesce(sum(strlen(${sqlIdent(String(name))})), 0)`]
+    if (t === 'BLOB') return [`coalesce(sum(octet_length(${sqlIdent(String(name))})), 0)`]
+    const fixed = /^(\w+)\[(\d+)\]$/.exec(t)
+    if (fixed) return [`${rows} * ${fixed[2]} * ${WIDTH[fixed[1]!] ?? 8}`]
+    if (t.endsWith(']')) return [`coalesce(sum(len(${sqlIdent(String(name))})), 0) * 8`]
+    return []
+  })
+  if (terms.length === 0) return
+  const valuesReader = await c.runAndReadAll(`SELECT (${terms.join(' + ')})::HUGEINT FROM read_parquet(${file}) LIMIT 1`)
+  const values = Number(valuesReader.getRows()[0]?.[0] as bigint ?? 0n)
+  if (values > limits.maxDecodedBytes) throw limitExceeded('Parquet input (its values)', 'maxDecodedBytes', limits.maxDecodedBytes, values)
 }
 
 /** Writes an Arrow table as Parquet bytes (lists, fixed-size lists and structs included). */

@@ -1,7 +1,7 @@
 /**
  * Small bodies that decode to huge inputs: Parquet whose footer declares a million rows, or whose
  * columns expand past the decoded-bytes limit. Each is refused with a 413 naming the limit and its
- * environment variable — from the footer before any row is read, or while streaming — through a
+ * environment variable — from the footer and the value lengths before any row is read — through a
  * real `quiver serve` and the embedded app. A large decode leaves the event loop free: health
  * checks keep being answered while it runs.
  */
@@ -62,8 +62,10 @@ describe('Parquet past the input limits', () => {
       /Parquet input \(its footer\): 1000000 rows is past the limit of 200000 \(set QUIVER_MAX_INPUT_ROWS to change it\)/],
     ['columns whose footer says they decompress past the bytes limit', () => parquet('wide', "SELECT 'row-' || i || repeat('x', 12) AS features FROM range(150000) t(i)"),
       /Parquet input \(its footer\): \d+ decoded bytes is past the limit of 2000000 \(set QUIVER_MAX_DECODED_BYTES to change it\)/],
-    ['rows that decode past the bytes limit while streaming', () => parquet('stream', 'SELECT [0.5, 1.0, 1.5, 2.0]::FLOAT[4] AS features FROM range(190000)'),
-      /Parquet input: more than \d+ decoded bytes is past the limit of 2000000 \(set QUIVER_MAX_DECODED_BYTES to change it\)/],
+    ['one long string repeated through a dictionary page', () => parquet('dict', "SELECT repeat('x', 1000) AS features FROM range(10000)"),
+      /Parquet input \(its values\): 10000000 decoded bytes is past the limit of 2000000 \(set QUIVER_MAX_DECODED_BYTES to change it\)/],
+    ['fixed-size lists whose rows decode past the bytes limit', () => parquet('stream', 'SELECT [0.5, 1.0, 1.5, 2.0]::FLOAT[4] AS features FROM range(190000)'),
+      /Parquet input \(its values\): \d+ decoded bytes is past the limit of 2000000 \(set QUIVER_MAX_DECODED_BYTES to change it\)/],
   ]
   for (const [name, body, message] of cases) {
     it(`${name} → 413`, async () => {
