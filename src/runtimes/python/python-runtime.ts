@@ -127,8 +127,9 @@ export class PythonRuntime implements Runtime {
   }
 }
 
-// Frameworks whose model files are data (pickles, TorchScript archives); python and custom steps are the user's own code.
-const SANDBOXED = new Set<string>(['sklearn', 'xgboost', 'pytorch'])
+// Every Python framework: model files are data that may hide code, and python/custom steps are code that must not reach
+// other workspaces' models, the home or the network.
+const SANDBOXED = new Set<string>(['sklearn', 'xgboost', 'pytorch', 'python', 'custom'])
 
 function isPythonFramework(f: string): f is PythonFramework {
   return (PYTHON_FRAMEWORKS as readonly string[]).includes(f)
