@@ -20,10 +20,17 @@ export interface ServeOptions {
   maxUploadBytes?: number
   /** Structured request logs on stderr at this level; `false` for none. */
   logLevel: LogLevel | false
+  /**
+   * Start every deployed pipeline at once and answer `/v2/health/ready` with 503 until all of them
+   * are loaded (and for good if one cannot load), as Triton's `--strict-readiness`.
+   */
+  strictReadiness?: boolean
 }
 
 export interface ServingQuiver {
   url: string
+  /** Settles once strict readiness has started every deployment (at once without it): whether all of them loaded. */
+  deploymentsStarted: Promise<boolean>
   /** Stops accepting requests, finishes in-flight ones, then closes the core. */
   close(): Promise<void>
 }
@@ -42,6 +49,16 @@ export async function serveQuiver(opts: ServeOptions): Promise<ServingQuiver> {
   sweep.unref()
   try {
     const auth = api.auth
+    let ready = !opts.strictReadiness
+    const deploymentsStarted = !opts.strictReadiness ? Promise.resolve(true) : api.pipelines.startDeployments().then((failed) => {
+      for (const f of failed) logger.error('deployment could not start; not ready', { workspace: f.workspace, pipeline: f.name, error: f.error })
+      ready = failed.length === 0
+      if (ready) logger.info('every deployment is loaded; ready')
+      return ready
+    }, (err: unknown) => {
+      logger.error('deployments could not be listed; not ready', { error: String(err) })
+      return false
+    })
     const { app } = createApp({
       api,
       auth: opts.auth ? (token) => auth.verifyToken(token) : undefined,
@@ -49,11 +66,13 @@ export async function serveQuiver(opts: ServeOptions): Promise<ServingQuiver> {
       logger,
       limits: { maxBodyBytes: opts.maxBodyBytes, maxUploadBytes: opts.maxUploadBytes },
       metrics: new ServerMetrics({ processMetrics: true }),
+      ready: () => ready,
     })
     const server = await startServer(app, { host: opts.host, port: opts.port })
     logger.info('listening', { url: server.url, auth: opts.auth, home: opts.home })
     return {
       url: server.url,
+      deploymentsStarted,
       async close() {
         clearInterval(sweep)
         await server.close()

@@ -280,6 +280,22 @@ export class Pipelines {
     await this.#deps.logs?.close()
   }
 
+  /**
+   * Starts every stored deployment, of every workspace, now rather than on first use (a server with
+   * strict readiness); resolves with the ones that could not start.
+   */
+  async startDeployments(): Promise<{ workspace: string; name: string; error: string }[]> {
+    const failed: { workspace: string; name: string; error: string }[] = []
+    for (const d of await this.#deps.pipelines.deployments()) {
+      try {
+        await this.#liveOf(d.name, d.workspace)
+      } catch (err) {
+        failed.push({ workspace: d.workspace, name: d.name, error: errorMessage(err) })
+      }
+    }
+    return failed
+  }
+
   async #addVersion(name: string, definition: PipelineDefinition, ws: string): Promise<PipelineRecord> {
     const record = await this.#deps.pipelines.addVersion(name, definition, ws)
     const live = this.#live.get(liveKey(ws, name))

@@ -38,6 +38,8 @@ export interface AppOptions {
   logger?: Logger
   limits?: Partial<ServerLimits>
   metrics?: ServerMetrics
+  /** What `/v2/health/ready` answers (Triton's `--strict-readiness`); default always ready. */
+  ready?: () => boolean
 }
 
 export interface QuiverApp {
@@ -55,7 +57,7 @@ export interface QuiverApp {
 export function createApp(opts: AppOptions): QuiverApp {
   const logger = opts.logger ?? SILENT_LOGGER
   const metrics = opts.metrics ?? new ServerMetrics()
-  const deps: ServerDeps = { api: opts.api, logger, limits: { ...DEFAULT_LIMITS, ...defined(opts.limits) } }
+  const deps: ServerDeps = { api: opts.api, logger, limits: { ...DEFAULT_LIMITS, ...defined(opts.limits) }, ready: opts.ready ?? (() => true) }
   const known = new KnownModels(async (ws) => (await opts.api.listModels({ workspace: ws })).map((m) => m.name))
   // strict: false → `/v2/` and `/v1/models/` answer like `/v2` and `/v1/models`, as Triton's do.
   const app = new Hono<AppEnv>({ strict: false })

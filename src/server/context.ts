@@ -27,6 +27,8 @@ export interface ServerDeps {
   api: QuiverApi
   logger: Logger
   limits: ServerLimits
+  /** `/v2/health/ready`: true unless the server was started with strict readiness and is not ready yet. */
+  ready: () => boolean
 }
 
 /** Header naming the workspace on requests that have no `?workspace=` (and on /v2). */

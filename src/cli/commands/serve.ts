@@ -24,6 +24,7 @@ export function serveCommand(): Command {
     .description('serve the home folder over HTTP: REST /v1, Open Inference Protocol /v2, /openapi.json, /metrics')
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--port <port>', 'port to bind (0 picks a free one)', '8080')
+    .option('--strict-readiness', 'start every deployed pipeline at once; /v2/health/ready answers 503 until all are loaded')
     .option('--auth', 'require Authorization: Bearer TOKEN on every route but health (also QUIVER_AUTH=1)')
     .option('--max-body <size>', 'largest inference or JSON body (e.g. 64Mi)', '64Mi')
     .option('--max-upload <size>', 'largest uploaded model file (e.g. 64Gi)', '64Gi')
@@ -40,6 +41,7 @@ export function serveCommand(): Command {
         maxBodyBytes: parseSize(o.maxBody, '--max-body'),
         maxUploadBytes: parseSize(o.maxUpload, '--max-upload'),
         logLevel: o.logLevel === 'off' ? false : o.logLevel,
+        strictReadiness: Boolean(o.strictReadiness),
       })
       // The first line on stdout is the bound address, so that scripts can start with --port 0.
       process.stdout.write(`listening on ${running.url}\n`)

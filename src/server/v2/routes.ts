@@ -25,7 +25,10 @@ export function v2Routes(deps: ServerDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
 
   app.get('/health/live', (c) => c.json({ live: true }))
-  app.get('/health/ready', (c) => c.json({ ready: true }))
+  app.get('/health/ready', (c) => {
+    const ready = deps.ready()
+    return c.json({ ready }, ready ? 200 : 503)
+  })
   app.get('/', (c) => c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [...V2_EXTENSIONS] } satisfies ServerMetadataResponse))
 
   const refOf = (c: Context<AppEnv>): string => {
