@@ -65,9 +65,9 @@ before(async () => {
     name: 'victim', source: { path: join(MODEL_FIXTURES, 'sklearn-logreg-iris/model.pkl') }, framework: 'sklearn', inputSchema: INPUT as never, outputSchema: OUTPUT as never,
   })
   assert.equal(victim.status, 'ready')
-  const blobs = readdirSync(join(home, 'artifacts/blobs'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
-  assert.equal(blobs.length, 1)
-  victimBlob = join(blobs[0]!.parentPath, blobs[0]!.name)
+  // The model file's blob (the store keeps blobs/<aa>/<sha256>; a converted model has a second one, its conversion).
+  victimBlob = join(home, 'artifacts/blobs', victim.sha256.slice(0, 2), victim.sha256)
+  assert.ok(existsSync(victimBlob), victimBlob)
   cases = await buildHostile(python, join(dir), markers, true, { victim: victimBlob, port: (server.address() as AddressInfo).port })
 })
 
