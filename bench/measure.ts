@@ -1,4 +1,5 @@
 import type { Budget, Scenario } from './scenario.js'
+import { wrkAvailable, wrkMeasure } from './wrk.js'
 
 export const FULL_BUDGET: Budget = { warmup: 20, minIterations: 50, maxIterations: 200_000, timeMs: 3000 }
 export const QUICK_BUDGET: Budget = { warmup: 5, minIterations: 10, maxIterations: 20_000, timeMs: 400 }
@@ -18,6 +19,11 @@ export interface Measurement {
  * a stall caused by another process on a shared machine moves p99, not rows/s.
  */
 export async function measure(s: Scenario, quick: boolean): Promise<Measurement> {
+  if (s.load && wrkAvailable()) {
+    // A short warm-up (JIT, lazy loads in the server), then the measured run.
+    await wrkMeasure(s.name, s.load(), 1)
+    return wrkMeasure(s.name, s.load(), quick ? 2 : 5)
+  }
   const b: Budget = quick ? { ...QUICK_BUDGET, ...s.budget?.quick } : { ...FULL_BUDGET, ...s.budget?.full }
   for (let i = 0; i < b.warmup; i++) await s.run()
   const times: number[] = []

@@ -11,6 +11,11 @@ export interface Scenario {
   readonly competitor?: string
   /** Overrides of the measuring budget per mode, e.g. few iterations for whole-process runs. */
   readonly budget?: { full?: Partial<Budget>; quick?: Partial<Budget> }
+  /**
+   * An HTTP scenario under an external load generator: measured by its load (wrk) rather than by
+   * timing `run()`; `run()` stays the fallback when the generator is missing.
+   */
+  readonly load?: () => import('./wrk.js').WrkLoad
   setup(): Promise<void>
   run(): Promise<number>
   teardown(): Promise<void>

@@ -31,6 +31,7 @@ function bareHttpScenario(): Scenario {
   return {
     name: `bare-http-b1-c${CONCURRENCY}`,
     budget: httpBudget(CONCURRENCY),
+    load: () => ({ url, body: bodies[0]!, headers: { 'content-type': 'application/json', accept: 'application/json' }, connections: CONCURRENCY }),
     async setup() {
       child = spawn(process.execPath, ['-e', BARE_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] })
       url = await new Promise<string>((resolve, reject) => {

@@ -11,8 +11,9 @@ function httpJsonScenario(): Scenario {
   const bodies = Array.from({ length: CONCURRENCY }, (_, i) => JSON.stringify([{ features: Array.from(features.subarray(i * 4, i * 4 + 4)) }]))
   return {
     name: `http-json-b1-c${CONCURRENCY}`,
-    rawBaseline: 'onnx-raw-b1',
+    rawBaseline: `bare-http-b1-c${CONCURRENCY}`,
     budget: httpBudget(CONCURRENCY),
+    load: () => ({ url, body: bodies[0]!, headers: { 'content-type': 'application/json', accept: 'application/json' }, connections: CONCURRENCY }),
     async setup() {
       url = `${(await acquireServer()).url}/v1/models/${HTTP_MODEL}/infer`
       const rows = JSON.parse(Buffer.from(await post(url, bodies[0]!, { 'content-type': 'application/json' })).toString())

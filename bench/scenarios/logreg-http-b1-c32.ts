@@ -45,6 +45,7 @@ function quiverRestScenario(): Scenario {
     rawBaseline: `bare-http-b1-c${CONCURRENCY}`,
     competitor: `fastapi-sklearn-b1-c${CONCURRENCY}`,
     budget: httpBudget(CONCURRENCY),
+    load: () => ({ url, body: sent[0]!, headers: { 'content-type': 'application/json' }, connections: CONCURRENCY }),
     async setup() {
       url = `${(await acquireServer()).url}/v1/models/${LOGREG_MODEL}/infer`
       const answer = Buffer.from(await post(url, sent[0]!, { 'content-type': 'application/json' })).toString()
@@ -69,6 +70,7 @@ function quiverV2Scenario(): Scenario {
     rawBaseline: `bare-http-b1-c${CONCURRENCY}`,
     competitor: `fastapi-sklearn-b1-c${CONCURRENCY}`,
     budget: httpBudget(CONCURRENCY),
+    load: () => ({ url, body: sent[0]!, headers: { 'content-type': 'application/json' }, connections: CONCURRENCY }),
     async setup() {
       url = `${(await acquireServer()).url}/v2/models/${LOGREG_MODEL}/infer`
       const answer = Buffer.from(await post(url, sent[0]!, { 'content-type': 'application/json' })).toString()
@@ -89,6 +91,7 @@ function fastApiScenario(): Scenario {
   return {
     name: `fastapi-sklearn-b1-c${CONCURRENCY}`,
     budget: httpBudget(CONCURRENCY),
+    load: () => ({ url, body: sent[0]!, headers: { 'content-type': 'application/json' }, connections: CONCURRENCY }),
     async setup() {
       const port = await freePort()
       child = spawn(PYTHON, ['-c', `${FASTAPI_APP}\nimport uvicorn\nuvicorn.run(app, host="127.0.0.1", port=${port}, log_level="warning")`, join(LOGREG_DIR, 'model.pkl')], {

@@ -13,8 +13,9 @@ function v2JsonScenario(): Scenario {
   }))
   return {
     name: `v2-json-b1-c${CONCURRENCY}`,
-    rawBaseline: 'onnx-raw-b1',
+    rawBaseline: `bare-http-b1-c${CONCURRENCY}`,
     budget: httpBudget(CONCURRENCY),
+    load: () => ({ url, body: bodies[0]!, headers: { 'content-type': 'application/json' }, connections: CONCURRENCY }),
     async setup() {
       url = `${(await acquireServer()).url}/v2/models/${HTTP_MODEL}/infer`
       const res = JSON.parse(Buffer.from(await post(url, bodies[0]!, { 'content-type': 'application/json' })).toString())
