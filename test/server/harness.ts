@@ -76,3 +76,20 @@ export function irisTable(rows: number[][]): arrow.Table {
   const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: rows.length, nullCount: 0, children: [column] })
   return new arrow.Table([new arrow.RecordBatch(schema, struct)])
 }
+
+/** A request in the Open Inference Protocol's binary tensor data extension: the JSON header, then the raw tensor bytes. */
+export function binaryRequest(header: unknown, ...chunks: Uint8Array[]): { method: 'POST'; body: Uint8Array<ArrayBuffer>; headers: Record<string, string> } {
+  const head = Buffer.from(JSON.stringify(header))
+  return {
+    method: 'POST',
+    body: new Uint8Array(Buffer.concat([head, ...chunks])),
+    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(head.byteLength) },
+  }
+}
+
+/** Splits a binary-extension answer into its JSON and the bytes after it. */
+export async function binaryAnswer(res: Response): Promise<{ header: any; tail: Buffer }> {
+  const length = Number(res.headers.get('inference-header-content-length'))
+  const bytes = Buffer.from(await res.arrayBuffer())
+  return { header: JSON.parse(bytes.subarray(0, length).toString()), tail: bytes.subarray(length) }
+}

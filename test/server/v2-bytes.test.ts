@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import * as arrow from 'apache-arrow'
 import { findPython } from '../../src/runtimes/python/find-python.js'
-import { json, openHarness, uploadForm, type Harness } from './harness.js'
+import { binaryAnswer, binaryRequest, json, openHarness, type Harness, uploadForm } from './harness.js'
 
 const IDENTITY_ONNX = join(import.meta.dirname, '../fixtures/onnx/identity-types.onnx')
 const STRINGS_STEP = join(import.meta.dirname, '../fixtures/python/steps/strings.zip')
@@ -23,20 +23,6 @@ function bytesTensor(...elements: Uint8Array[]): Buffer {
   }))
 }
 
-function binaryRequest(header: unknown, ...chunks: Uint8Array[]): RequestInit {
-  const head = Buffer.from(JSON.stringify(header))
-  return {
-    method: 'POST',
-    body: new Uint8Array(Buffer.concat([head, ...chunks])),
-    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(head.byteLength) },
-  }
-}
-
-async function binaryAnswer(res: Response): Promise<{ header: any; tail: Buffer }> {
-  const length = Number(res.headers.get('inference-header-content-length'))
-  const bytes = Buffer.from(await res.arrayBuffer())
-  return { header: JSON.parse(bytes.subarray(0, length).toString()), tail: bytes.subarray(length) }
-}
 
 /** Splits BYTES framing back into elements. */
 function elementsOf(tail: Buffer): Buffer[] {

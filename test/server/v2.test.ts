@@ -1,21 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { IRIS_ONNX, close, golden, json, openHarness, uploadForm, type Harness } from './harness.js'
-
-function binaryRequest(header: unknown, ...chunks: Uint8Array[]): { body: Uint8Array<ArrayBuffer>; headers: Record<string, string> } {
-  const head = Buffer.from(JSON.stringify(header))
-  return {
-    body: new Uint8Array(Buffer.concat([head, ...chunks])),
-    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(head.byteLength) },
-  }
-}
-
-/** Splits a binary-extension answer into its JSON and the bytes after it. */
-async function binaryAnswer(res: Response): Promise<{ header: any; tail: Buffer }> {
-  const length = Number(res.headers.get('inference-header-content-length'))
-  const bytes = Buffer.from(await res.arrayBuffer())
-  return { header: JSON.parse(bytes.subarray(0, length).toString()), tail: bytes.subarray(length) }
-}
+import { binaryAnswer, binaryRequest, close, golden, IRIS_ONNX, json, openHarness, type Harness, uploadForm } from './harness.js'
 
 describe('Open Inference Protocol /v2', () => {
   let h: Harness
