@@ -14,30 +14,18 @@ import { createLocalQuiver } from '../../src/api/create-local.js'
 import type { LocalQuiverApi } from '../../src/api/local-api.js'
 import { ownerOf } from '../../src/api/process-owner.js'
 import type { ConversionOwner } from '../../src/store/sql-conversion-claims.js'
+import { postgresSkipReason, TEST_DATABASE_URL, urlWithSchema } from '../helpers/postgres.js'
 import { makeTemp, removeTemp, REPO } from '../helpers/cli.js'
 
-const URL = process.env.QUIVER_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const URL = TEST_DATABASE_URL
 const SCHEMA = `quiver_recovery_${process.pid}_${Date.now().toString(36)}`
 const IRIS_ONNX = join(REPO, 'test/fixtures/models/onnx-mlp-iris/model.onnx')
 
-async function unreachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: URL, connectionTimeoutMillis: 3000 })
-  try {
-    await client.connect()
-    await client.end()
-    return null
-  } catch (err) {
-    return `PostgreSQL at ${URL} is not reachable (${(err as Error).message}); set QUIVER_TEST_DATABASE_URL`
-  }
-}
-
-const skip = await unreachable()
-if (skip && process.env.CI) throw new Error(`CI is set, so PostgreSQL tests may not skip: ${skip}`)
-if (skip) console.log(`# skipping: ${skip}`)
+const skip = await postgresSkipReason()
 
 describe('unfinished versions on a shared PostgreSQL', { skip: skip ?? false }, () => {
   const admin = new pg.Client({ connectionString: URL })
-  const url = `${URL}${URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${SCHEMA}`)}`
+  const url = urlWithSchema(SCHEMA)
   let home: string
   before(async () => {
     home = await makeTemp('quiver-recovery-pg-')

@@ -10,27 +10,13 @@ import { loadMigrations, migrate } from '../../src/store/migrations/migrate.js'
 import { openMetadataStore } from '../../src/store/open-store.js'
 import { PostgresDriver } from '../../src/store/postgres/postgres-driver.js'
 import { SqlMetadataStore } from '../../src/store/sql-store.js'
+import { postgresSkipReason, TEST_DATABASE_URL } from '../helpers/postgres.js'
 import { Child } from './child-process.js'
 import { metadataStoreSuite } from './metadata-store.suite.js'
 
-const URL = process.env.QUIVER_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const URL = TEST_DATABASE_URL
 
-async function unreachableReason(url: string): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 })
-  try {
-    await client.connect()
-    await client.query('SELECT 1')
-    return undefined
-  } catch (err) {
-    return `PostgreSQL at ${url} is not reachable (${(err as Error).message}); set QUIVER_TEST_DATABASE_URL`
-  } finally {
-    await client.end().catch(() => {})
-  }
-}
-
-const skip = await unreachableReason(URL)
-if (skip && process.env.CI) throw new Error(`CI is set, so PostgreSQL tests may not skip: ${skip}`)
-if (skip) console.log(`# skipping PostgreSQL tests: ${skip}`)
+const skip = await postgresSkipReason()
 
 // Every run works in schemas of its own, dropped afterwards, so runs never collide.
 const RUN = randomBytes(4).toString('hex')
