@@ -1,11 +1,11 @@
 /**
- * The package as a user gets it: `npm pack` → `npm install` of the tarball into a fresh project
+ * The package as a user gets it: `npm pack` → `npm install -g` of the tarball on a clean prefix
  * (dependencies from npm's cache, onnxruntime-node's GPU download skipped as README says) → the
  * installed bin and the SDK from plain `node`, no TypeScript involved.
  */
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -15,7 +15,7 @@ import { REPO } from '../helpers/cli.js'
 const exec = promisify(execFile)
 const IRIS = join(REPO, 'examples/iris-onnx')
 
-describe('the packed tarball installs and runs without the checkout', () => {
+describe('the packed tarball installs globally and runs without the checkout', () => {
   let dir: string
   let project: string
   let bin: string
@@ -27,11 +27,15 @@ describe('the packed tarball installs and runs without the checkout', () => {
     const packed = await exec('npm', ['pack', '--json', '--pack-destination', dir], { cwd: REPO, env, maxBuffer: 64 << 20 })
     const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[]
     files = info[0]!.files.map((f) => f.path)
+    // `npm install -g` on a clean prefix, as a user would; dependencies come from npm's cache.
+    const prefix = join(dir, 'prefix')
+    await exec('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(dir, info[0]!.filename)], { cwd: dir, env, maxBuffer: 64 << 20 })
+    bin = join(prefix, 'bin/quiver')
+    // An app that uses the SDK: the globally installed package linked into its node_modules, as `npm link quiver` does.
     project = join(dir, 'app')
-    await exec('mkdir', ['-p', project])
+    await mkdir(join(project, 'node_modules'), { recursive: true })
     await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', private: true }))
-    await exec('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, info[0]!.filename)], { cwd: project, env, maxBuffer: 64 << 20 })
-    bin = join(project, 'node_modules/.bin/quiver')
+    await symlink(join(prefix, 'lib/node_modules/quiver'), join(project, 'node_modules/quiver'), 'dir')
   })
   after(() => rm(dir, { recursive: true, force: true }))
 
