@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { Scenario } from '../scenario.js'
 import { irisFeatures } from '../iris.js'
-import { httpBudget, post } from './http-server-process.js'
+import { httpBudget, post, stopChild } from './http-server-process.js'
 
 const CONCURRENCY = 32
 
@@ -48,13 +48,7 @@ function bareHttpScenario(): Scenario {
       await Promise.all(bodies.map((b) => post(url, b, { 'content-type': 'application/json', accept: 'application/json' })))
       return CONCURRENCY
     },
-    async teardown() {
-      if (child && child.exitCode === null) {
-        const exited = new Promise((r) => child!.once('exit', r))
-        child.kill('SIGTERM')
-        await exited
-      }
-    },
+    teardown: () => stopChild(child),
   }
 }
 

@@ -115,3 +115,11 @@ export async function post(url: string, body: BodyInit, headers: Record<string, 
   if (res.status !== 200) throw new Error(`POST ${url} answered ${res.status}: ${Buffer.from(bytes).toString().slice(0, 200)}`)
   return bytes
 }
+
+/** SIGTERM to a server process of a scenario, resolved once it has exited. */
+export async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return
+  const exited = new Promise((r) => child.once('exit', r))
+  child.kill('SIGTERM')
+  await exited
+}

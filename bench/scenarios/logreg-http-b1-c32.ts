@@ -9,7 +9,7 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import type { Scenario } from '../scenario.js'
 import { irisFeatures } from '../iris.js'
-import { acquireServer, httpBudget, LOGREG_DIR, LOGREG_MODEL, post, releaseServer } from './http-server-process.js'
+import { acquireServer, httpBudget, LOGREG_DIR, LOGREG_MODEL, post, releaseServer, stopChild } from './http-server-process.js'
 
 const CONCURRENCY = 32
 const PYTHON = process.env.QUIVER_PYTHON ?? '/usr/bin/python3'
@@ -107,13 +107,7 @@ function fastApiScenario(): Scenario {
       await Promise.all(sent.map((b) => post(url, b, { 'content-type': 'application/json', accept: 'application/json' })))
       return CONCURRENCY
     },
-    async teardown() {
-      if (child && child.exitCode === null) {
-        const exited = new Promise((r) => child!.once('exit', r))
-        child.kill('SIGTERM')
-        await exited
-      }
-    },
+    teardown: () => stopChild(child),
   }
 }
 

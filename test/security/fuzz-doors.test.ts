@@ -11,21 +11,11 @@ import * as arrow from 'apache-arrow'
 import { ARROW_STREAM, PARQUET } from '../../src/server/v1/infer-format.js'
 import { irisStream } from './arrow-lies.js'
 import { IRIS_ONNX, openDoors, stillServes, type Doors } from './doors.js'
+import { mulberry32 } from '../../src/runtimes/convert/verification.js'
 
 const SEED = Number(process.env.QUIVER_FUZZ_SEED ?? 17)
 const PER_BODY = Number(process.env.QUIVER_FUZZ_COUNT ?? 25)
 
-/** mulberry32: small, seeded, good enough to pick mutations. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const EXTREMES = ['1e309', '-1e39', '1e300', '18446744073709551616', '-9223372036854775809', 'NaN', '-0', '0.5', '"x"', 'null', 'true', '[]', '{}', '[[[[[[[[1]]]]]]]]', '4294967296', '-1']
 
@@ -120,7 +110,7 @@ describe(`fuzzed bodies on every door (seed ${SEED})`, () => {
     const failures: string[] = []
     let sent = 0
     for (const [t, target] of all.entries()) {
-      const r = random(SEED * 1000 + t)
+      const r = mulberry32(SEED * 1000 + t)
       for (let k = 0; k < PER_BODY; k++) {
         const mutate = pick(target.text ? TEXT_MUTATIONS : BYTE_MUTATIONS, r)
         const [body, what] = mutate(target.body, r)

@@ -108,7 +108,8 @@ function fmt(v: number): string {
   return v === 0 ? '0' : v.toPrecision(3)
 }
 
-function mulberry32(seed: number): () => number {
+/** mulberry32: a small seeded generator, so that a verification batch (or a fuzz run) is the same every time. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0
