@@ -5,12 +5,16 @@
  * share.
  */
 import type { Table } from 'apache-arrow'
+import type { InferInput } from '../data/infer-input.js'
+import { buildResultTable } from '../data/result-table.js'
+import { readTable } from '../data/table-input.js'
 import type { ModelSchema } from '../data/schema.js'
 import type { PipelineRecord } from '../records/pipeline-record.js'
 import type { VersionRecord } from '../records/version-record.js'
 import type { Session } from '../runtimes/runtime.js'
 import type { StepBatcher } from './step-batcher.js'
-import type { Validation } from './validations/validation.js'
+import { nextInput } from './step-chain.js'
+import { evaluateValidations, type Validation } from './validations/validation.js'
 
 /** A step's loaded sessions (replicas) behind its batcher; shared by generations that keep the version. */
 export interface StepRunner {
@@ -66,4 +70,18 @@ export class Generation {
 
 export function runnerOf(step: LiveStep): (input: Table) => Promise<Table> {
   return (input) => step.runner.batcher.run(input)
+}
+
+/** Runs one request through every step of a generation and shapes the result. */
+export async function runGeneration(g: Generation, input: InferInput, time: Date): Promise<Table> {
+  const first = g.steps[0]!
+  const table = await readTable(input, first.inputSchema, { nullsAllowed: first.nullsPass })
+  let out = await first.runner.batcher.run(table)
+  for (let i = 1; i < g.steps.length; i++) {
+    const step = g.steps[i]!
+    const next = await readTable({ kind: 'table', table: nextInput(out, step.map, step.inputSchema) }, step.inputSchema, { nullsAllowed: step.nullsPass })
+    out = await step.runner.batcher.run(next)
+  }
+  const anomalies = evaluateValidations(g.validations, { in: table, out })
+  return buildResultTable({ time, input: table, output: out, anomalies })
 }

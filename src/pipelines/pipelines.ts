@@ -6,9 +6,7 @@
 import type { Table } from 'apache-arrow'
 import type { ArtifactStore } from '../artifacts/artifact-store.js'
 import type { InferInput } from '../data/infer-input.js'
-import { buildResultTable } from '../data/result-table.js'
 import type { ModelSchema } from '../data/schema.js'
-import { readTable } from '../data/table-input.js'
 import { Conflict, errorMessage, InvalidInput, NotFound } from '../errors.js'
 import type { DeployConfig, PipelineDefinition, PipelineRecord, PipelineStep, PipelineValidation } from '../records/pipeline-record.js'
 import type { VersionRecord } from '../records/version-record.js'
@@ -19,14 +17,14 @@ import { frameworkFacts, type Runtimes } from '../runtimes/runtime-table.js'
 import type { Session } from '../runtimes/runtime.js'
 import type { ConcurrencyGuard } from './concurrency.js'
 import { deployConfig, intraOpThreads, type DeployRequest } from './deploy-config.js'
-import { Generation, type LiveStep, type StepRunner } from './generation.js'
+import { Generation, runGeneration, type LiveStep, type StepRunner } from './generation.js'
 import type { InferenceLogs } from './logs/inference-logs.js'
 import type { LogQuery } from './logs/log-query.js'
 import { assertFits, estimateMemory } from './memory-estimate.js'
 import { loadContextFor, loadModel } from './model-loader.js'
-import { checkChain, nextInput, type ChainStep } from './step-chain.js'
+import { assertSameSchemas, chainSchemas, normalSteps, resolveChain, resolveStep, type ChainStep } from './step-chain.js'
 import { StepBatcher } from './step-batcher.js'
-import { compileValidations, evaluateValidations } from './validations/validation.js'
+import { compileValidations } from './validations/validation.js'
 
 export interface PipelinesDeps {
   registry: Registry
@@ -94,7 +92,7 @@ export class Pipelines {
     const definition = { steps: normalSteps(steps), validations: [] as PipelineValidation[] }
     const previous = await this.#deps.pipelines.get(name, ws).catch(() => null)
     if (previous) definition.validations = previous.validations
-    const chain = await this.#check(definition, ws)
+    const chain = await resolveChain(this.#deps.registry, definition, ws)
     // Validations carried over must still type-check against the new ends of the chain.
     if (definition.validations.length) compileValidations(definition.validations, chainSchemas(chain))
     return this.#addVersion(name, definition, ws)
@@ -112,7 +110,7 @@ export class Pipelines {
     const ws = opts.workspace ?? DEFAULT_WORKSPACE
     const config = deployConfig(req)
     const p = await this.#deps.pipelines.get(name, ws)
-    const chain = await this.#check(p, ws, { ready: true })
+    const chain = await resolveChain(this.#deps.registry, p, ws, { ready: true })
     const estimate = estimateMemory(chain.map((s) => s.version), config.replicas)
     assertFits(name, estimate, config.memory_bytes)
     // Loading before recording: a deployment that cannot load is never recorded.
@@ -198,12 +196,12 @@ export class Pipelines {
         field: 'step_index', got: String(index), expected: `0..${p.steps.length - 1}`,
       })
     }
-    const before = await this.#resolveStep(p.steps[index]!, ws, index)
-    const after = await this.#resolveStep({ ...p.steps[index]!, ref }, ws, index)
+    const before = await resolveStep(this.#deps.registry, p.steps[index]!, ws, index)
+    const after = await resolveStep(this.#deps.registry, { ...p.steps[index]!, ref }, ws, index)
     assertSameSchemas(before, after, index)
     const steps = p.steps.map((s, i) => (i === index ? { ...s, ref } : s))
     const definition = { steps, validations: p.validations }
-    await this.#check(definition, ws)
+    await resolveChain(this.#deps.registry, definition, ws)
     return this.#addVersion(name, definition, ws)
   }
 
@@ -218,7 +216,7 @@ export class Pipelines {
       validations = validations.filter((v) => v.name !== gone)
     }
     for (const added of change.add ?? []) validations = [...validations.filter((v) => v.name !== added.name), added]
-    const chain = await this.#check(p, ws)
+    const chain = await resolveChain(this.#deps.registry, p, ws)
     compileValidations(validations, chainSchemas(chain))
     return this.#addVersion(name, { steps: p.steps, validations }, ws)
   }
@@ -314,7 +312,7 @@ export class Pipelines {
       }
       if (!this.#live.has(key)) {
         const { estimate_bytes: _e, deployed_at: _d, ...config } = p.deployment
-        const chain = this.#check(p, ws, { ready: true })
+        const chain = resolveChain(this.#deps.registry, p, ws, { ready: true })
         live = chain.then((c) => this.#start(p, c, config))
         this.#live.set(key, live)
         this.#startFollowing()
@@ -333,7 +331,7 @@ export class Pipelines {
   #swapLive(ws: string, name: string, live: Live, opts: { followed?: boolean } = {}): Promise<void> {
     const next = live.swapping.then(async () => {
       const p = await this.#deps.pipelines.get(name, ws)
-      const chain = await this.#check(p, ws, { ready: true })
+      const chain = await resolveChain(this.#deps.registry, p, ws, { ready: true })
       const old = live.current
       const same = old.pipeline.version === p.version && chain.every((s, i) => s.version.id === old.steps[i]?.version.id)
       if (same) return
@@ -396,83 +394,6 @@ export class Pipelines {
     })
     return { key, batcher, sessions }
   }
-
-  /** Resolves every step and checks the chain; `ready` insists each version can be loaded. */
-  async #check(def: PipelineDefinition, ws: string, opts: { ready?: boolean } = {}): Promise<ChainStep[]> {
-    if (!Array.isArray(def.steps) || def.steps.length === 0) {
-      throw new InvalidInput('a pipeline needs at least one step (--step REF)', { field: 'steps' })
-    }
-    const chain = await Promise.all(def.steps.map((s, i) => this.#resolveStep(s, ws, i)))
-    if (opts.ready) {
-      chain.forEach((s, i) => {
-        if (s.version.status !== 'ready') {
-          throw new Conflict(`step ${i + 1} (${s.ref} = ${s.version.name}#${s.version.seq}) is in status ${s.version.status}${s.version.error_message ? `: ${s.version.error_message}` : ''}; a deployment needs every step ready`, {
-            step: i, status: s.version.status,
-          })
-        }
-      })
-    }
-    checkChain(chain)
-    return chain
-  }
-
-  async #resolveStep(s: PipelineStep, ws: string, i: number): Promise<ChainStep> {
-    try {
-      return { ref: s.ref, map: s.map ?? {}, version: await this.#deps.registry.resolve(s.ref, ws) }
-    } catch (err) {
-      if (err instanceof NotFound || err instanceof InvalidInput) {
-        const Kind = err instanceof NotFound ? NotFound : InvalidInput
-        throw new Kind(`step ${i + 1}: ${err.message}`, { ...err.details, step: i })
-      }
-      throw err
-    }
-  }
-}
-
-/** Runs one request through every step of a generation and shapes the result. */
-async function runGeneration(g: Generation, input: InferInput, time: Date): Promise<Table> {
-  const first = g.steps[0]!
-  const table = await readTable(input, first.inputSchema, { nullsAllowed: first.nullsPass })
-  let out = await first.runner.batcher.run(table)
-  for (let i = 1; i < g.steps.length; i++) {
-    const step = g.steps[i]!
-    const next = await readTable({ kind: 'table', table: nextInput(out, step.map, step.inputSchema) }, step.inputSchema, { nullsAllowed: step.nullsPass })
-    out = await step.runner.batcher.run(next)
-  }
-  const anomalies = evaluateValidations(g.validations, { in: table, out })
-  return buildResultTable({ time, input: table, output: out, anomalies })
-}
-
-function chainSchemas(chain: readonly ChainStep[]): { in: ModelSchema; out: ModelSchema } {
-  return { in: chain[0]!.version.input_schema ?? [], out: chain[chain.length - 1]!.version.output_schema ?? [] }
-}
-
-function assertSameSchemas(before: ChainStep, after: ChainStep, index: number, pipeline?: string): void {
-  for (const which of ['input_schema', 'output_schema'] as const) {
-    const a = JSON.stringify(before.version[which])
-    const b = JSON.stringify(after.version[which])
-    if (a !== b) {
-      throw new InvalidInput(
-        `${pipeline ? `pipeline '${pipeline}' ` : ''}step ${index} cannot swap from ${before.version.name}#${before.version.seq} to ${after.version.name}#${after.version.seq}: their ${which.replace('_', ' ')}s differ (${describe(before.version[which])} vs ${describe(after.version[which])}); a hot swap needs the same schemas`,
-        { field: which, expected: a, got: b },
-      )
-    }
-  }
-}
-
-const describe = (s: ModelSchema | null) => (s ? s.map((f) => `${f.name}:${typeof f.type === 'string' ? f.type : JSON.stringify(f.type)}`).join(', ') : 'none')
-
-function normalSteps(steps: unknown): PipelineStep[] {
-  if (!Array.isArray(steps)) throw new InvalidInput('steps must be a list of {ref, map}', { field: 'steps' })
-  return steps.map((s, i) => {
-    const ref = (s as PipelineStep)?.ref
-    if (typeof ref !== 'string' || ref === '') throw new InvalidInput(`step ${i + 1} needs a model reference`, { field: `steps[${i}].ref` })
-    const map = (s as PipelineStep).map ?? {}
-    if (typeof map !== 'object' || map === null || Object.values(map).some((v) => typeof v !== 'string')) {
-      throw new InvalidInput(`step ${i + 1}'s map must name output → input fields as strings`, { field: `steps[${i}].map` })
-    }
-    return Object.keys(map).length ? { ref, map } : { ref }
-  })
 }
 
 const liveKey = (ws: string, name: string) => `${ws}/${name}`

@@ -5,7 +5,9 @@
  */
 import * as arrow from 'apache-arrow'
 import { sameType, typeLabel, type ModelSchema } from '../data/schema.js'
-import { InvalidInput } from '../errors.js'
+import { Conflict, InvalidInput, NotFound } from '../errors.js'
+import type { PipelineDefinition, PipelineStep } from '../records/pipeline-record.js'
+import type { Registry } from '../registry/registry.js'
 import type { VersionRecord } from '../records/version-record.js'
 
 export interface ChainStep {
@@ -72,4 +74,67 @@ export function nextInput(previous: arrow.Table, map: Readonly<Record<string, st
     children: columns.map((k) => b.getChildAt(k)!.data[0]!),
   })))
   return new arrow.Table(schema, batches)
+}
+
+export function chainSchemas(chain: readonly ChainStep[]): { in: ModelSchema; out: ModelSchema } {
+  return { in: chain[0]!.version.input_schema ?? [], out: chain[chain.length - 1]!.version.output_schema ?? [] }
+}
+
+export function assertSameSchemas(before: ChainStep, after: ChainStep, index: number, pipeline?: string): void {
+  for (const which of ['input_schema', 'output_schema'] as const) {
+    const a = JSON.stringify(before.version[which])
+    const b = JSON.stringify(after.version[which])
+    if (a !== b) {
+      throw new InvalidInput(
+        `${pipeline ? `pipeline '${pipeline}' ` : ''}step ${index} cannot swap from ${before.version.name}#${before.version.seq} to ${after.version.name}#${after.version.seq}: their ${which.replace('_', ' ')}s differ (${describe(before.version[which])} vs ${describe(after.version[which])}); a hot swap needs the same schemas`,
+        { field: which, expected: a, got: b },
+      )
+    }
+  }
+}
+
+const describe = (s: ModelSchema | null) => (s ? s.map((f) => `${f.name}:${typeof f.type === 'string' ? f.type : JSON.stringify(f.type)}`).join(', ') : 'none')
+
+export function normalSteps(steps: unknown): PipelineStep[] {
+  if (!Array.isArray(steps)) throw new InvalidInput('steps must be a list of {ref, map}', { field: 'steps' })
+  return steps.map((s, i) => {
+    const ref = (s as PipelineStep)?.ref
+    if (typeof ref !== 'string' || ref === '') throw new InvalidInput(`step ${i + 1} needs a model reference`, { field: `steps[${i}].ref` })
+    const map = (s as PipelineStep).map ?? {}
+    if (typeof map !== 'object' || map === null || Object.values(map).some((v) => typeof v !== 'string')) {
+      throw new InvalidInput(`step ${i + 1}'s map must name output → input fields as strings`, { field: `steps[${i}].map` })
+    }
+    return Object.keys(map).length ? { ref, map } : { ref }
+  })
+}
+
+/** Resolves every step and checks the chain; `ready` insists each version can be loaded. */
+export async function resolveChain(registry: Registry, def: PipelineDefinition, ws: string, opts: { ready?: boolean } = {}): Promise<ChainStep[]> {
+  if (!Array.isArray(def.steps) || def.steps.length === 0) {
+    throw new InvalidInput('a pipeline needs at least one step (--step REF)', { field: 'steps' })
+  }
+  const chain = await Promise.all(def.steps.map((s, i) => resolveStep(registry, s, ws, i)))
+  if (opts.ready) {
+    chain.forEach((s, i) => {
+      if (s.version.status !== 'ready') {
+        throw new Conflict(`step ${i + 1} (${s.ref} = ${s.version.name}#${s.version.seq}) is in status ${s.version.status}${s.version.error_message ? `: ${s.version.error_message}` : ''}; a deployment needs every step ready`, {
+          step: i, status: s.version.status,
+        })
+      }
+    })
+  }
+  checkChain(chain)
+  return chain
+}
+
+export async function resolveStep(registry: Registry, s: PipelineStep, ws: string, i: number): Promise<ChainStep> {
+  try {
+    return { ref: s.ref, map: s.map ?? {}, version: await registry.resolve(s.ref, ws) }
+  } catch (err) {
+    if (err instanceof NotFound || err instanceof InvalidInput) {
+      const Kind = err instanceof NotFound ? NotFound : InvalidInput
+      throw new Kind(`step ${i + 1}: ${err.message}`, { ...err.details, step: i })
+    }
+    throw err
+  }
 }
