@@ -20,6 +20,8 @@ const FORBIDDEN: Record<string, string[]> = {
   runtimes: ['store', 'registry', 'artifacts', 'pipelines', 'features', 'api', 'server', 'client', 'cli'],
   pipelines: ['store', 'features', 'api', 'server', 'client', 'cli'],
   features: ['runtimes', 'api', 'server', 'client', 'cli'],
+  evaluation: ['runtimes', 'training', 'api', 'server', 'client', 'cli'],
+  training: ['runtimes', 'api', 'server', 'client', 'cli'],
   api: ['server', 'client', 'cli'],
   server: ['store', 'artifacts', 'runtimes', 'cli', 'client'],
   client: ['store', 'artifacts', 'runtimes', 'registry', 'pipelines', 'features', 'server', 'cli'],
