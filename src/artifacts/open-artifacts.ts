@@ -1,8 +1,25 @@
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { ArtifactStore } from './artifact-store.js'
 import { FsArtifactStore } from './fs/fs-artifact-store.js'
+import { S3ArtifactStore } from './s3/s3-artifact-store.js'
+import { parseS3Location } from './s3/s3-location.js'
 
-/** The artifact store of a Quiver home: blobs on the filesystem under `<home>/artifacts`. */
-export function openArtifactStore(opts: { home: string }): ArtifactStore {
-  return new FsArtifactStore(join(opts.home, 'artifacts'))
+export interface OpenArtifactsOptions {
+  home: string
+  /**
+   * Where blobs live: `s3://bucket/prefix` (an S3-compatible store, cached under
+   * `<home>/cache/artifacts`) or a folder; defaults to `QUIVER_ARTIFACTS`, then `<home>/artifacts`.
+   */
+  artifacts?: string
+  env?: NodeJS.ProcessEnv
+}
+
+/** The artifact store of a Quiver installation: the filesystem under `<home>/artifacts` unless configured. */
+export function openArtifactStore(opts: OpenArtifactsOptions): ArtifactStore {
+  const env = opts.env ?? process.env
+  const where = (opts.artifacts ?? env.QUIVER_ARTIFACTS ?? '').trim()
+  if (where.startsWith('s3://')) {
+    return new S3ArtifactStore(parseS3Location(where, env), { cacheDir: join(opts.home, 'cache', 'artifacts') })
+  }
+  return new FsArtifactStore(where ? resolve(where) : join(opts.home, 'artifacts'))
 }
