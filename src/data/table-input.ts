@@ -12,7 +12,7 @@ import { buildColumn } from './column-builder.js'
 import { conformTable } from './arrow-conform.js'
 import { checkFieldNames, jsonToColumns, noRows } from './json-input.js'
 import { csvToColumns } from './csv.js'
-import { readParquet } from './duckdb-io.js'
+import { readParquetBytes } from './duckdb/files.js'
 import { IDENTITY_ROWS } from './input-error.js'
 import { inputLimits, limitExceeded, type InputLimits } from './input-limits.js'
 import { makeAnyData } from './arrow-data.js'
@@ -53,16 +53,8 @@ export async function readTable(input: InferInput, schema: ModelSchema, opts: Re
       return columnsToTable(columns, rows, schema, nullsAllowed, 'CSV input')
     }
     case 'parquet': {
-      const builder = new TableBuilder(schema, nullsAllowed, 'Parquet input')
-      let order: number[] = []
-      await readParquet(input.bytes, {
-        columns(names) {
-          checkFieldNames(names, schema)
-          order = schema.map((f) => names.indexOf(f.name))
-        },
-        rows: (columns, rows) => builder.add(order.map((k) => columns[k]!), rows),
-      }, builder.limits)
-      return builder.table()
+      const table = await readParquetBytes(input.bytes, inputLimits())
+      return conformTable(table, schema, nullsAllowed)
     }
   }
   throw new InvalidInput(`unknown input kind ${JSON.stringify((input as { kind?: unknown }).kind)}; expected table, json, arrow, parquet or csv`)

@@ -6,7 +6,7 @@ import * as arrow from 'apache-arrow'
 import { InvalidInput } from '../errors.js'
 import { columnValues } from './column-values.js'
 import { writeCsv } from './csv.js'
-import { writeParquet } from './duckdb-io.js'
+import { writeParquetBytes } from './duckdb/files.js'
 
 export const OUTPUT_FORMATS = ['records', 'columns', 'arrow', 'parquet', 'csv'] as const
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number]
@@ -48,7 +48,7 @@ export async function writeTable(table: arrow.Table, format: OutputFormat): Prom
     case 'records': return utf8(JSON.stringify(tableToRecordsJson(table)))
     case 'columns': return utf8(JSON.stringify(tableToColumnsJson(table)))
     case 'arrow': return arrow.tableToIPC(table, 'stream')
-    case 'parquet': return writeParquet(table)
+    case 'parquet': return writeParquetBytes(table)
     case 'csv': return utf8(writeCsv(table.schema.fields.map((f) => f.name), jsonColumns(table), table.numRows))
   }
   throw new InvalidInput(`unknown output format ${JSON.stringify(format)}; expected one of ${OUTPUT_FORMATS.join(', ')}`)

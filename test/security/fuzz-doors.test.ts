@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
-import { writeParquet } from '../../src/data/duckdb-io.js'
+import { writeParquetBytes as writeParquet } from '../../src/data/duckdb/files.js'
 import * as arrow from 'apache-arrow'
 import { ARROW_STREAM, PARQUET } from '../../src/server/v1/infer-format.js'
 import { irisStream } from './arrow-lies.js'

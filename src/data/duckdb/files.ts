@@ -1,0 +1,133 @@
+/**
+ * Parquet, CSV, Arrow and JSON files through DuckDB, as Arrow. A file on disk is read where it is;
+ * bytes (a request body) go through a private temporary folder removed afterwards whatever
+ * happens, as DuckDB reads only from its file systems. Parquet footers are checked against the
+ * limits before any row is read.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { extname, join } from 'node:path'
+import * as arrow from 'apache-arrow'
+import type { DuckDBConnection } from '@duckdb/node-api'
+import { InvalidInput, errorMessage, isQuiverError } from '../../errors.js'
+import { limitExceeded, type InputLimits } from '../input-limits.js'
+import { sqlIdent, sqlString, tempName, withConnection } from './database.js'
+import { streamQuery } from './arrow-query.js'
+import { createTableFromArrow } from './arrow-to-duckdb.js'
+
+/** Runs `job` with a private temporary folder, removed afterwards. */
+export async function inTempDir<T>(job: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'quiver-data-'))
+  try {
+    return await job(dir)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** Bytes of one element of a fixed-size DuckDB array, by element type (8 for anything else). */
+const WIDTH: Readonly<Record<string, number>> = {
+  BOOLEAN: 1, TINYINT: 1, UTINYINT: 1, SMALLINT: 2, USMALLINT: 2, INTEGER: 4, UINTEGER: 4, FLOAT: 4,
+}
+
+/** Refuses a Parquet file whose footer (or summed value lengths) already says it decodes past the limits. */
+export async function checkParquetFooter(c: DuckDBConnection, path: string, limits: InputLimits): Promise<void> {
+  const file = sqlString(path)
+  const rowsReader = await c.runAndReadAll(`SELECT coalesce(sum(num_rows), 0)::BIGINT FROM parquet_file_metadata(${file})`)
+  const rows = Number(rowsReader.getRows()[0]![0] as bigint)
+  if (rows > limits.maxRows) throw limitExceeded('Parquet input (its footer)', 'maxRows', limits.maxRows, rows)
+  const sizeReader = await c.runAndReadAll(`SELECT coalesce(sum(total_uncompressed_size), 0)::BIGINT FROM parquet_metadata(${file})`)
+  const size = Number(sizeReader.getRows()[0]![0] as bigint)
+  if (size > limits.maxDecodedBytes) throw limitExceeded('Parquet input (its footer)', 'maxDecodedBytes', limits.maxDecodedBytes, size)
+  // A dictionary page holds one long string (or list) once however many rows repeat it: the footer
+  // cannot see that. DuckDB sums the lengths on its own threads without materialising any value.
+  const described = await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${file})`)
+  const terms = described.getRows().flatMap(([name, type]) => {
+    const t = String(type)
+    if (t === 'VARCHAR') return [`coalesce(sum(strlen(${sqlIdent(String(name))})), 0)`]
+    if (t === 'BLOB') return [`coalesce(sum(octet_length(${sqlIdent(String(name))})), 0)`]
+    const fixed = /^(\w+)\[(\d+)\]$/.exec(t)
+    if (fixed) return [`${rows} * ${fixed[2]} * ${WIDTH[fixed[1]!] ?? 8}`]
+    if (t.endsWith(']')) return [`coalesce(sum(len(${sqlIdent(String(name))})), 0) * 8`]
+    return []
+  })
+  if (terms.length === 0) return
+  const valuesReader = await c.runAndReadAll(`SELECT (${terms.join(' + ')})::HUGEINT FROM read_parquet(${file}) LIMIT 1`)
+  const values = Number(valuesReader.getRows()[0]?.[0] as bigint ?? 0n)
+  if (values > limits.maxDecodedBytes) throw limitExceeded('Parquet input (its values)', 'maxDecodedBytes', limits.maxDecodedBytes, values)
+}
+
+const unreadableParquet = (err: unknown) => isQuiverError(err) ? err
+  : new InvalidInput(`input is not a readable Parquet file: ${errorMessage(err)}`, { expected: 'Parquet', got: 'unreadable bytes' }, { cause: err })
+
+/**
+ * Reads a Parquet file into Arrow record batches handed to `onBatch` as they are decoded, the
+ * footer checked first and rows and bytes counted against the limits. Returns the file's schema.
+ */
+export function streamParquetFile(path: string, limits: InputLimits, onBatch: (b: arrow.RecordBatch) => Promise<void> | void): Promise<arrow.Schema> {
+  return withConnection(async (c) => {
+    try {
+      await checkParquetFooter(c, path, limits)
+      const { schema } = await streamQuery(c, `SELECT * FROM read_parquet(${sqlString(path)})`, onBatch, { limits, what: 'Parquet input' })
+      return schema
+    } catch (err) {
+      throw unreadableParquet(err)
+    }
+  })
+}
+
+/** Parquet bytes (a request body) → an Arrow table of the file's own types. */
+export function readParquetBytes(bytes: Uint8Array, limits: InputLimits): Promise<arrow.Table> {
+  return inTempDir(async (dir) => {
+    const path = join(dir, 'input.parquet')
+    await writeFile(path, bytes)
+    const batches: arrow.RecordBatch[] = []
+    const schema = await streamParquetFile(path, limits, (b) => { batches.push(b) })
+    return new arrow.Table(schema, batches)
+  })
+}
+
+export type FileFormat = 'parquet' | 'csv' | 'arrow' | 'json'
+const FORMATS: Record<string, FileFormat> = { '.parquet': 'parquet', '.csv': 'csv', '.arrow': 'arrow', '.arrows': 'arrow', '.json': 'json' }
+
+/** The table format a file's extension names; refuses others naming the known ones. */
+export function formatOfPath(path: string, field = 'output'): FileFormat {
+  const f = FORMATS[extname(path).toLowerCase()]
+  if (!f) throw new InvalidInput(`${field} ${path}: unknown extension; expected .parquet, .csv, .arrow or .json`, { field, got: extname(path) || 'no extension', expected: '.parquet, .csv, .arrow or .json' })
+  return f
+}
+
+/** COPY options for writing `format` with DuckDB. */
+function copyOptions(format: 'parquet' | 'csv' | 'json'): string {
+  if (format === 'parquet') return '(FORMAT parquet)'
+  if (format === 'csv') return '(FORMAT csv, HEADER true)'
+  return '(FORMAT json, ARRAY true)'
+}
+
+/** Writes the result of `sql` on `c` to `path` in a format DuckDB writes (Parquet, CSV, JSON records). */
+export async function copyQueryTo(c: DuckDBConnection, sql: string, path: string, format: 'parquet' | 'csv' | 'json'): Promise<void> {
+  await c.run(`COPY (${sql}) TO ${sqlString(path)} ${copyOptions(format)}`)
+}
+
+/** An Arrow table written as Parquet by DuckDB, returned as bytes. */
+export function writeParquetBytes(table: arrow.Table): Promise<Uint8Array> {
+  return inTempDir(async (dir) => {
+    const path = join(dir, 'output.parquet')
+    await writeArrowFile(table, path, 'parquet')
+    const bytes = await readFile(path)
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  })
+}
+
+/** Writes an Arrow table to `path` as Parquet, CSV or JSON through a temporary DuckDB table. */
+export function writeArrowFile(table: arrow.Table, path: string, format: 'parquet' | 'csv' | 'json'): Promise<void> {
+  return withConnection(async (c) => {
+    const name = tempName('out')
+    await createTableFromArrow(c, name, table)
+    try {
+      await copyQueryTo(c, `SELECT * FROM ${sqlIdent(name)}`, path, format)
+    } finally {
+      await c.run(`DROP TABLE IF EXISTS ${sqlIdent(name)}`)
+    }
+  })
+}

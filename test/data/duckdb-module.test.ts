@@ -1,0 +1,88 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as arrow from 'apache-arrow'
+import { readTable } from '../../src/data/table-input.js'
+import { tableToRecordsJson, writeTable } from '../../src/data/table-output.js'
+import { parseSchema } from '../../src/data/schema.js'
+import { inputLimits } from '../../src/data/input-limits.js'
+import { queryTable } from '../../src/data/duckdb/arrow-query.js'
+import { streamParquetFile, writeArrowFile } from '../../src/data/duckdb/files.js'
+
+describe('the DuckDB module', () => {
+  it('leaves the temporary folder empty after reading and writing Parquet bodies', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'quiver-tmpcheck-'))
+    const saved = process.env.TMPDIR
+    process.env.TMPDIR = dir
+    try {
+      const schema = parseSchema([{ name: 'x', type: 'float64' }, { name: 's', type: 'string' }])
+      const t = await readTable({ kind: 'json', value: [{ x: 1.5, s: 'a' }, { x: 2, s: 'a string longer than twelve bytes' }] }, schema)
+      const bytes = await writeTable(t, 'parquet')
+      const back = await readTable({ kind: 'parquet', bytes }, schema)
+      assert.deepEqual(tableToRecordsJson(back), tableToRecordsJson(t))
+      await assert.rejects(readTable({ kind: 'parquet', bytes: new TextEncoder().encode('PAR1 nope') }, schema))
+      assert.deepEqual(await readdir(dir), [])
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = saved
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('reads query results into typed arrays with nulls, long strings, lists and structs', async () => {
+    const t = await queryTable(`SELECT i::INTEGER AS i, CASE WHEN i % 2 = 0 THEN NULL ELSE i * 0.5 END AS h,
+      repeat('z', i::INTEGER) AS s, [i, i + 1]::FLOAT[2] AS a, CASE WHEN i = 3 THEN NULL ELSE range(i::INTEGER) END AS l,
+      {'p': i, 'q': 'x' || i} AS st, i % 3 = 0 AS b, TIMESTAMP '2024-01-01' + INTERVAL (i) SECOND AS ts, 1.25::DECIMAL(5,2) AS d
+      FROM range(5) t(i)`)
+    assert.ok(t.getChild('i')!.data[0]!.values instanceof Int32Array)
+    assert.ok(t.getChild('h')!.data[0]!.values instanceof Float64Array)
+    const rows = t.toArray().map((r) => r.toJSON())
+    assert.equal(rows[4].s, 'zzzz')
+    assert.equal(t.getChild('s')!.get(0), '')
+    assert.equal(rows[2].h, null)
+    assert.equal(rows[3].h, 1.5)
+    assert.deepEqual(Array.from(rows[2].a), [2, 3])
+    assert.deepEqual(Array.from(rows[4].l), [0n, 1n, 2n, 3n])
+    assert.equal(rows[3].l, null)
+    assert.equal(rows[1].st.toJSON().q, 'x1')
+    assert.deepEqual(rows.map((r) => r.b), [true, false, false, true, false])
+    assert.equal(t.getChild('ts')!.get(2), Date.UTC(2024, 0, 1, 0, 0, 2))
+    assert.equal(rows[0].d, 1.25)
+  })
+
+  it('streams a large file as record batches, counting rows against the limit', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'quiver-stream-'))
+    try {
+      const path = join(dir, 'big.parquet')
+      const big = await queryTable('SELECT i::DOUBLE AS x FROM range(200000) t(i)')
+      await writeArrowFile(big, path, 'parquet')
+      const sizes: number[] = []
+      let sum = 0
+      await streamParquetFile(path, inputLimits(), (b) => {
+        sizes.push(b.numRows)
+        for (const v of b.getChildAt(0)!.toArray() as Float64Array) sum += v
+      })
+      assert.ok(sizes.length > 1, `${sizes.length} batches`)
+      assert.equal(sizes.reduce((a, b) => a + b, 0), 200000)
+      assert.equal(sum, (199999 * 200000) / 2)
+      await assert.rejects(streamParquetFile(path, { ...inputLimits(), maxRows: 1000 }, () => {}), /past the limit of 1000/)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('writes Arrow with nulls, lists and strings columnar and reads it back equal', async () => {
+    const t = arrow.tableFromArrays({ x: Float32Array.from([1, 2, 3]), s: ['a', 'bbbbbbbbbbbbbbbbbbbb', 'c'] })
+    const dir = await mkdtemp(join(tmpdir(), 'quiver-write-'))
+    try {
+      const path = join(dir, 'o.parquet')
+      await writeArrowFile(t, path, 'parquet')
+      const back = await queryTable(`SELECT * FROM read_parquet('${path}')`)
+      assert.deepEqual(back.toArray().map((r) => r.toJSON()), t.toArray().map((r) => r.toJSON()))
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
