@@ -28,6 +28,7 @@ export const DIST = join(ROOT, 'dist')
 const ENTRIES: Record<string, string> = {
   quiver: 'src/cli/run.ts',
   'onnx-thread-worker': 'src/runtimes/onnx/onnx-thread-worker.ts',
+  'js-thread-worker': 'src/runtimes/js/js-thread-worker.ts',
 }
 
 /**

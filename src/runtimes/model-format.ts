@@ -36,11 +36,11 @@ const FITS: Partial<Record<ModelFormat, readonly Framework[]>> = {
   'xgboost-json': ['xgboost'],
   'xgboost-ubj': ['xgboost'],
   'torchscript-zip': ['pytorch'],
-  zip: ['pytorch', 'python', 'custom', 'tensorflow', 'keras', 'mlflow'],
+  zip: ['pytorch', 'python', 'custom', 'tensorflow', 'keras', 'mlflow', 'js'],
 }
 
 /** The frameworks whose files this check knows; any other framework's upload is not sniffed. */
-const CHECKED: ReadonlySet<Framework> = new Set(['onnx', 'sklearn', 'xgboost', 'pytorch'])
+const CHECKED: ReadonlySet<Framework> = new Set(['onnx', 'sklearn', 'xgboost', 'pytorch', 'js'])
 
 /** Refuses a file whose format cannot be the framework it was uploaded as, naming the one it fits. */
 export async function checkModelFormat(path: string, fileName: string, framework: Framework): Promise<void> {

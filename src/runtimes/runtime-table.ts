@@ -32,7 +32,7 @@ export const RUNTIME_TABLE: Readonly<Record<NamedFramework, FrameworkFacts>> = O
   xgboost: row(['converted', 'python'], 'containerized', { v2Platform: 'quiver_xgboost' }),
   python: row(['python'], 'containerized', { nullsPass: true, artifact: 'archive', v2Platform: 'quiver_python' }),
   custom: row(['python'], 'containerized', { nullsPass: true, artifact: 'archive', v2Platform: 'quiver_custom' }),
-  js: row([], 'containerized', { nullsPass: true, v2Platform: 'quiver_js' }),
+  js: row(['js'], 'containerized', { nullsPass: true, v2Platform: 'quiver_js' }),
   mlflow: row([], 'containerized', { v2Platform: 'mlflow' }),
   remote: row([], 'remote', { v2Platform: 'quiver_remote' }),
 })
@@ -52,6 +52,7 @@ const FACTORIES: Readonly<Record<string, () => Promise<Runtime>>> = {
   onnx: async () => new (await import('./onnx/onnx-runtime.js')).OnnxRuntime(),
   python: async () => new (await import('./python/python-runtime.js')).PythonRuntime(),
   converted: async () => new (await import('./convert/converted-runtime.js')).ConvertedRuntime(),
+  js: async () => new (await import('./js/js-runtime.js')).JsRuntime(),
 }
 
 /** One instance of each runtime per Quiver process. */

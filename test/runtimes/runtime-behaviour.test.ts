@@ -1,4 +1,5 @@
 /** Every runtime in the runtime table through the shared behaviour suite. */
+import { JsRuntime } from '../../src/runtimes/js/js-runtime.js'
 import { ConvertedRuntime } from '../../src/runtimes/convert/converted-runtime.js'
 import { OnnxRuntime } from '../../src/runtimes/onnx/onnx-runtime.js'
 import { PythonRuntime } from '../../src/runtimes/python/python-runtime.js'
@@ -18,3 +19,5 @@ runtimeSuite('python', {
   cases: ['sklearn-logreg-iris', 'python-zscore-step'],
   available: async (t) => (await pythonOr(t, ['numpy', 'sklearn', 'pandas'])) !== null,
 })
+
+runtimeSuite('js', { runtime: async () => new JsRuntime(), cases: ['js-zscore-step'] })
