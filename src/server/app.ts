@@ -23,6 +23,7 @@ import { modelRoutes } from './v1/models.js'
 import { pipelineRoutes } from './v1/pipelines.js'
 import { tokenRoutes, type TokenAdmin } from './v1/tokens.js'
 import { v2Routes } from './v2/routes.js'
+import { webUiRoutes, whoamiRoute } from './web-ui.js'
 
 export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxBodyBytes: 64 << 20,
@@ -90,12 +91,14 @@ export function createApp(opts: AppOptions): QuiverApp {
       return res
     },
   }))
+  app.route('/', webUiRoutes())
   if (opts.auth) app.use('*', bearerAuth(opts.auth))
 
   app.route('/v1', modelRoutes(deps))
   app.route('/v1', tokenRoutes(deps, opts.tokens))
   app.route('/v1', featureRoutes(deps))
   app.route('/v1', pipelineRoutes(deps))
+  app.route('/v1', whoamiRoute(Boolean(opts.auth)))
   app.route('/v2', v2Routes(deps))
   // A token sees its own workspace's series and the server-wide ones, never another workspace's.
   app.get('/metrics', async (c) => c.body(await metrics.render(c.get('principal')?.workspace), 200, { 'content-type': metrics.contentType }))

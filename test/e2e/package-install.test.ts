@@ -41,9 +41,10 @@ describe('the packed tarball installs globally and runs without the checkout', (
 
   it('ships built code, types and runtime files, and no tests, bench or CI', () => {
     for (const needed of ['dist/quiver.js', 'dist/index.js', 'dist/client.js', 'dist/types/index.d.ts', 'dist/types/client/index.d.ts', 'bin/quiver',
-      'src/store/migrations/001-init.sql', 'src/runtimes/python/worker/quiver_worker.py', 'README.md']) {
+      'src/store/migrations/001-init.sql', 'src/runtimes/python/worker/quiver_worker.py', 'README.md', 'dist/ui/index.html']) {
       assert.ok(files.includes(needed), `${needed} is missing from the tarball`)
     }
+    assert.ok(files.some((f) => /^dist\/ui\/assets\/index-[\w-]+\.js$/.test(f)), 'the built web UI is missing from the tarball')
     const stray = files.filter((f) => /^(test|bench|\.ci|scripts\/(?!install-system-deps))\//.test(f) || f.endsWith('.test.ts'))
     assert.deepEqual(stray, [])
   })
@@ -95,6 +96,9 @@ describe('the packed tarball installs globally and runs without the checkout', (
       assert.equal(got.probs.length, 3)
       assert.ok(got.probs[0]! > 0.9, JSON.stringify(got.probs))
       assert.deepEqual(got.models, ['iris'])
+      const page = await fetch(`${url}/`)
+      assert.equal(page.status, 200)
+      assert.match(await page.text(), /<script type="module"[^>]+src="\/assets\//)
       const core = await exec(process.execPath, ['--input-type=module', '-e', "import('quiver').then((m) => console.log(typeof m.createLocalQuiver))"], { cwd: project, env })
       assert.equal(core.stdout.trim(), 'function')
     } finally {
