@@ -17,3 +17,6 @@ export { parseSchema, toArrowSchema, fromArrowSchema, type ModelSchema, type Sch
 export type { VersionRecord, ModelSummary } from './records/version-record.js'
 export { defineFeatureSet, type FeatureSetDefinition, type FeatureDefinition, type InferenceSpec } from './features/definition.js'
 export type { FeatureApi, FeatureSetRecord, AppliedFeatureSet } from './api/feature-api.js'
+export { endpointSource, type RemoteEndpoint } from './api/remote-endpoint.js'
+export { registerModelPlatform } from './runtimes/remote/platforms.js'
+export type { ModelPlatform, FetchInferenceRequest } from './runtimes/remote/model-platform.js'

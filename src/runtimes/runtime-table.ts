@@ -34,7 +34,7 @@ export const RUNTIME_TABLE: Readonly<Record<NamedFramework, FrameworkFacts>> = O
   custom: row(['python'], 'containerized', { nullsPass: true, artifact: 'archive', v2Platform: 'quiver_custom' }),
   js: row(['js'], 'containerized', { nullsPass: true, v2Platform: 'quiver_js' }),
   mlflow: row([], 'containerized', { v2Platform: 'mlflow' }),
-  remote: row([], 'remote', { v2Platform: 'quiver_remote' }),
+  remote: row(['remote'], 'remote', { schemas: 'model', v2Platform: 'quiver_remote' }),
 })
 
 const HUGGING_FACE = row([], 'containerized', { v2Platform: 'quiver_hugging-face' })
@@ -53,6 +53,7 @@ const FACTORIES: Readonly<Record<string, () => Promise<Runtime>>> = {
   python: async () => new (await import('./python/python-runtime.js')).PythonRuntime(),
   converted: async () => new (await import('./convert/converted-runtime.js')).ConvertedRuntime(),
   js: async () => new (await import('./js/js-runtime.js')).JsRuntime(),
+  remote: async () => new (await import('./remote/remote-runtime.js')).RemoteRuntime(),
 }
 
 /** One instance of each runtime per Quiver process. */

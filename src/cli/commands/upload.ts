@@ -8,6 +8,11 @@ import { withApi } from '../context.js'
 import { printJson, progress } from '../output.js'
 import { EXIT_FAILURE } from '../exit-codes.js'
 import { describeVersion } from './show.js'
+import { endpointSource, type RemoteEndpoint } from '../../api/remote-endpoint.js'
+
+function endpointOf(url: string, o: { protocol?: string; timeoutMs?: number; retries?: number }): RemoteEndpoint {
+  return { url, protocol: o.protocol ?? 'v2', timeout_ms: o.timeoutMs, retries: o.retries }
+}
 
 const collect = (value: string, previous: string[] = []) => [...previous, value]
 
@@ -28,11 +33,14 @@ export function uploadCommand(): Command {
     .option('--accel <accel>', 'accelerator (none, cuda, …)', 'none')
     .option('--no-wait', 'return at once with status pending_conversion')
     .option('--trust', 'load a pickle even if it imports globals outside the safe list')
+    .option('--protocol <protocol>', 'remote: the endpoint protocol (v2, mlflow, json); PATH is then the endpoint URL')
+    .option('--timeout-ms <ms>', 'remote: time one call may take', (v) => Number(v))
+    .option('--retries <n>', 'remote: retries on 5xx and connection errors', (v) => Number(v))
     .action(async (name: string, path: string, o, cmd: Command) => {
       const version = await withApi(cmd, async (api, g) => {
         const v = await api.uploadModel({
           name,
-          source: { path },
+          source: o.framework === 'remote' ? endpointSource(endpointOf(path, o)) : { path },
           framework: o.framework as Framework,
           workspace: g.workspace,
           inputSchema: o.inputSchema ? await readSchemaFile(o.inputSchema, 'input schema') : undefined,
