@@ -1,0 +1,291 @@
+/**
+ * The online store's value format: one entity's features as one binary value, read and written
+ * column by column from Arrow buffers. Every type keeps its exact bits (int64 past 2^53, NaN
+ * payloads, bytes, lists). Layout: event time (int64 ms), a null bitmap, then each field in order
+ * — fixed-width numbers little-endian at their own width, strings and bytes as u32 length + bytes,
+ * fixed-size lists as their elements, variable lists as u32 count + elements.
+ */
+import * as arrow from 'apache-arrow'
+import { Unsupported } from '../../errors.js'
+import { isValidAt, makeAnyData } from '../../data/arrow-data.js'
+import { isListType, isStructType, toArrowType, typeLabel, type FieldType, type SchemaField } from '../../data/schema.js'
+
+const WIDTH: Readonly<Record<string, number>> = {
+  bool: 1, int8: 1, uint8: 1, int16: 2, uint16: 2, float16: 2, int32: 4, uint32: 4, float32: 4,
+  int64: 8, uint64: 8, float64: 8, 'timestamp[ms]': 8,
+}
+
+/** Bytes of one fixed-width value of `t`; null when its size varies. */
+export function fixedWidth(t: FieldType): number | null {
+  if (typeof t === 'string') return WIDTH[t] ?? null
+  if (isListType(t) && t.size !== null) {
+    const w = fixedWidth(t.list)
+    return w === null ? null : w * t.size
+  }
+  return null
+}
+
+/** Refuses a type the online format does not hold (structs), naming the field. */
+export function checkStorable(fields: readonly SchemaField[], set: string): void {
+  const ok = (t: FieldType): boolean => !isStructType(t) && (!isListType(t) || ok(t.list))
+  for (const f of fields) {
+    if (!ok(f.type)) throw new Unsupported(`feature set ${set}: '${f.name}' is ${typeLabel(f.type)}, which the online store does not hold (structs)`, { field: f.name })
+  }
+}
+
+/** Reads `t` values at element index `e` of a leaf Data: bytes into `out` at `pos`. */
+function leafBytes(d: arrow.Data, t: FieldType): Uint8Array {
+  if (t === 'bool') return d.values as Uint8Array
+  const v = d.values as ArrayBufferView
+  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
+}
+
+/** Byte size of row `i` of `d` (type `t`), for the variable types. */
+function sizeAt(d: arrow.Data, t: FieldType, i: number): number {
+  const w = fixedWidth(t)
+  if (w !== null) return w
+  if (t === 'string' || t === 'binary') {
+    const o = d.valueOffsets as Int32Array
+    return 4 + (isValidAt(d, i) ? o[i + 1]! - o[i]! : 0)
+  }
+  const lt = t as { list: FieldType; size: number | null }
+  const o = d.valueOffsets as Int32Array
+  const start = o[i]!
+  const end = isValidAt(d, i) ? o[i + 1]! : start
+  let n = 4
+  for (let k = start; k < end; k++) n += sizeAt(d.children[0]!, lt.list, k)
+  return n
+}
+
+/** Writes element `i` of `d` (type `t`) at `pos`; returns the position after it. */
+function writeAt(buf: Buffer, pos: number, d: arrow.Data, t: FieldType, i: number): number {
+  const w = typeof t === 'string' ? WIDTH[t] : undefined
+  if (w !== undefined) {
+    if (t === 'bool') {
+      const k = d.offset + i
+      buf[pos] = ((d.values as Uint8Array)[k >> 3]! >> (k & 7)) & 1
+    } else {
+      buf.set(leafBytes(d, t).subarray(i * w, i * w + w), pos)
+    }
+    return pos + w
+  }
+  if (t === 'string' || t === 'binary') {
+    const o = d.valueOffsets as Int32Array
+    const len = isValidAt(d, i) ? o[i + 1]! - o[i]! : 0
+    buf.writeUInt32LE(len, pos)
+    buf.set((d.values as Uint8Array).subarray(o[i]!, o[i]! + len), pos + 4)
+    return pos + 4 + len
+  }
+  const lt = t as { list: FieldType; size: number | null }
+  const child = d.children[0]!
+  if (lt.size !== null) {
+    const ew = fixedWidth(lt.list)
+    if (ew !== null && lt.list !== 'bool') {
+      buf.set(leafBytes(child, lt.list).subarray(i * lt.size * ew, (i + 1) * lt.size * ew), pos)
+      return pos + lt.size * ew
+    }
+    for (let k = 0; k < lt.size; k++) pos = writeAt(buf, pos, child, lt.list, i * lt.size + k)
+    return pos
+  }
+  const o = d.valueOffsets as Int32Array
+  const start = o[i]!
+  const end = isValidAt(d, i) ? o[i + 1]! : start
+  buf.writeUInt32LE(end - start, pos)
+  pos += 4
+  for (let k = start; k < end; k++) pos = writeAt(buf, pos, child, lt.list, k)
+  return pos
+}
+
+/**
+ * Encodes every row of `columns` (one Data each, equal lengths, types `fields`) into one buffer;
+ * returns it with each row's end offset. `time` (ms) is written first when given, then the null bitmap.
+ */
+export function encodeRows(fields: readonly SchemaField[], columns: readonly arrow.Data[], time: BigInt64Array | null): { bytes: Buffer; ends: Uint32Array } {
+  const rows = columns[0]?.length ?? time?.length ?? 0
+  const bitmapBytes = time === null ? 0 : (fields.length + 7) >> 3
+  const sizes = new Uint32Array(rows).fill((time === null ? 0 : 8) + bitmapBytes)
+  for (const [c, f] of fields.entries()) {
+    const w = fixedWidth(f.type)
+    if (w !== null) for (let i = 0; i < rows; i++) sizes[i]! += w
+    else for (let i = 0; i < rows; i++) sizes[i]! += sizeAt(columns[c]!, f.type, i)
+  }
+  const ends = new Uint32Array(rows)
+  let total = 0
+  for (let i = 0; i < rows; i++) ends[i] = total += sizes[i]!
+  const bytes = Buffer.alloc(total)
+  const pos = new Uint32Array(rows)
+  for (let i = 0; i < rows; i++) pos[i] = i === 0 ? 0 : ends[i - 1]!
+  if (time !== null) {
+    for (let i = 0; i < rows; i++) {
+      bytes.writeBigInt64LE(time[i]!, pos[i]!)
+      pos[i]! += 8 + bitmapBytes
+    }
+  }
+  for (const [c, f] of fields.entries()) {
+    const d = columns[c]!
+    const bit = 8 + (c >> 3)
+    const mask = 1 << (c & 7)
+    for (let i = 0; i < rows; i++) {
+      if (time !== null && !isValidAt(d, i)) bytes[(i === 0 ? 0 : ends[i - 1]!) + bit]! |= mask
+      pos[i] = writeAt(bytes, pos[i]!, d, f.type, i)
+    }
+  }
+  return { bytes, ends }
+}
+
+/** A growable byte sink for variable-width columns being decoded. */
+class Bytes {
+  buf = Buffer.alloc(256)
+  length = 0
+  push(src: Uint8Array): void {
+    if (this.length + src.length > this.buf.length) {
+      const next = Buffer.alloc(Math.max(this.buf.length * 2, this.length + src.length))
+      next.set(this.buf.subarray(0, this.length))
+      this.buf = next
+    }
+    this.buf.set(src, this.length)
+    this.length += src.length
+  }
+  take(): Uint8Array {
+    return this.buf.subarray(0, this.length)
+  }
+}
+
+/** Decodes one column's values row by row from the entity buffers into Arrow. */
+interface ColumnReader {
+  /** Reads one value at `pos` of `buf` for row `i` (valid=false writes a null); returns the position after it. */
+  read(buf: Buffer, pos: number, i: number, valid: boolean): number
+  finish(nulls: Uint8Array | null, nullCount: number): arrow.Data
+}
+
+function readerFor(t: FieldType, rows: number): ColumnReader {
+  const type = toArrowType(t)
+  const w = typeof t === 'string' ? WIDTH[t] : undefined
+  if (w !== undefined) {
+    const raw = new Uint8Array(t === 'bool' ? rows : rows * w)
+    return {
+      read(buf, pos, i) {
+        raw.set(buf.subarray(pos, pos + w), i * w)
+        return pos + w
+      },
+      finish(nullBitmap, nullCount) {
+        let data: ArrayBufferView = raw
+        if (t === 'bool') {
+          const bits = new Uint8Array((rows + 7) >> 3)
+          for (let i = 0; i < rows; i++) if (raw[i]) bits[i >> 3]! |= 1 << (i & 7)
+          data = bits
+        } else {
+          data = new ((type as arrow.DataType).ArrayType as new (b: ArrayBuffer) => ArrayBufferView)(raw.buffer)
+        }
+        return makeAnyData({ type, length: rows, nullCount, nullBitmap: nullBitmap ?? undefined, data })
+      },
+    }
+  }
+  if (t === 'string' || t === 'binary') {
+    const offsets = new Int32Array(rows + 1)
+    const bytes = new Bytes()
+    return {
+      read(buf, pos, i) {
+        const len = buf.readUInt32LE(pos)
+        bytes.push(buf.subarray(pos + 4, pos + 4 + len))
+        offsets[i + 1] = bytes.length
+        return pos + 4 + len
+      },
+      finish(nullBitmap, nullCount) {
+        return makeAnyData({ type, length: rows, nullCount, nullBitmap: nullBitmap ?? undefined, valueOffsets: offsets, data: bytes.take() })
+      },
+    }
+  }
+  const lt = t as { list: FieldType; size: number | null }
+  if (lt.size !== null) {
+    const inner = readerFor(lt.list, rows * lt.size)
+    const size = lt.size
+    return {
+      read(buf, pos, i, valid) {
+        for (let k = 0; k < size; k++) pos = inner.read(buf, pos, i * size + k, valid)
+        return pos
+      },
+      finish(nullBitmap, nullCount) {
+        return makeAnyData({ type, length: rows, nullCount, nullBitmap: nullBitmap ?? undefined, child: inner.finish(null, 0) })
+      },
+    }
+  }
+  // Variable lists: elements decoded into a child reader sized as they come.
+  const offsets = new Int32Array(rows + 1)
+  const spans: [Buffer, number, number][] = []
+  const ew = fixedWidth(lt.list)
+  return {
+    read(buf, pos, i) {
+      const n = buf.readUInt32LE(pos)
+      pos += 4
+      const start = pos
+      if (ew !== null) pos += n * ew
+      else for (let k = 0; k < n; k++) pos = skip(buf, pos, lt.list)
+      spans.push([buf, start, n])
+      offsets[i + 1] = offsets[i]! + n
+      return pos
+    },
+    finish(nullBitmap, nullCount) {
+      const inner = readerFor(lt.list, offsets[rows]!)
+      let e = 0
+      for (const [buf, start, n] of spans) {
+        let p = start
+        for (let k = 0; k < n; k++) p = inner.read(buf, p, e++, true)
+      }
+      return makeAnyData({ type, length: rows, nullCount, nullBitmap: nullBitmap ?? undefined, valueOffsets: offsets, child: inner.finish(null, 0) })
+    },
+  }
+}
+
+function skip(buf: Buffer, pos: number, t: FieldType): number {
+  const w = fixedWidth(t)
+  if (w !== null) return pos + w
+  const n = buf.readUInt32LE(pos)
+  if (t === 'string' || t === 'binary') return pos + 4 + n
+  pos += 4
+  for (let k = 0; k < n; k++) pos = skip(buf, pos, (t as { list: FieldType }).list)
+  return pos
+}
+
+export interface DecodedRows {
+  /** One Data per field, null where the entity is missing or its value is null. */
+  columns: arrow.Data[]
+  /** Event time (ms) per row; 0 where missing. */
+  time: BigInt64Array
+  /** 1 where the entity was found. */
+  found: Uint8Array
+}
+
+/**
+ * Decodes entity values (null = entity missing) into columns of `fields`. Rows whose event time
+ * `keep` refuses (older than the ttl) count as missing.
+ */
+export function decodeRows(fields: readonly SchemaField[], values: readonly (Uint8Array | null)[], keep?: (timeMs: bigint) => boolean): DecodedRows {
+  const rows = values.length
+  const readers = fields.map((f) => readerFor(f.type, rows))
+  const bitmaps = fields.map(() => new Uint8Array((rows + 7) >> 3))
+  const nulls = new Uint32Array(fields.length)
+  const time = new BigInt64Array(rows)
+  const found = new Uint8Array(rows)
+  const bitmapBytes = (fields.length + 7) >> 3
+  const empty = Buffer.alloc(fields.reduce((n, f) => n + (fixedWidth(f.type) ?? 4), 0))
+  for (let i = 0; i < rows; i++) {
+    const v = values[i]
+    let buf = v ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : null
+    if (buf) {
+      time[i] = buf.readBigInt64LE(0)
+      if (keep && !keep(time[i]!)) buf = null
+      else found[i] = 1
+    }
+    let pos = 8 + bitmapBytes
+    for (let c = 0; c < fields.length; c++) {
+      const valid = buf !== null && (buf[8 + (c >> 3)]! & (1 << (c & 7))) === 0
+      if (valid) bitmaps[c]![i >> 3]! |= 1 << (i & 7)
+      else nulls[c]!++
+      if (buf) pos = readers[c]!.read(buf, pos, i, valid)
+      else readers[c]!.read(empty, 0, i, false)
+    }
+  }
+  const columns = readers.map((r, c) => r.finish(nulls[c]! > 0 ? bitmaps[c]! : null, nulls[c]!))
+  return { columns, time, found }
+}
