@@ -1,0 +1,250 @@
+/**
+ * The web UI in headless Chromium (Debian's `chromium`, driven by playwright-core) against a real
+ * `bin/quiver serve --port 0` with real models: every page loads, a tag moved in the browser moves
+ * in the registry, a lineage graph opens, a log page reads, and with `--auth` a viewer signs in and
+ * sees no tag buttons. Screenshots go to the test's temp folder (kept with QUIVER_KEEP_UI_SCREENSHOTS=1).
+ */
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { promisify } from 'node:util'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { Quiver } from '../../src/client/index.js'
+import { makeTemp, REPO, removeTemp, runCli } from '../helpers/cli.js'
+import { serve, type Served } from '../helpers/serve.js'
+
+const CHROMIUM = '/usr/bin/chromium'
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync']
+const IRIS = join(REPO, 'test/fixtures/models/onnx-mlp-iris')
+const missing = existsSync(CHROMIUM) ? null : `${CHROMIUM} is not installed (scripts/install-system-deps.sh installs Debian's chromium)`
+
+if (missing && process.env.CI) {
+  it('needs Chromium under CI', () => assert.fail(missing))
+}
+
+/** The built UI; built here when a checkout has not run `npm run build` yet. */
+async function ensureBuilt(): Promise<void> {
+  if (existsSync(join(REPO, 'dist/ui/index.html'))) return
+  await promisify(execFile)('npm', ['run', 'build:ui'], { cwd: REPO })
+}
+
+async function browser(dir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(join(dir, 'profile'), {
+    executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1366, height: 860 },
+  })
+}
+
+function stopped(server: Served | undefined): Promise<void> {
+  if (!server || server.child.exitCode !== null) return Promise.resolve()
+  server.child.kill('SIGKILL')
+  return new Promise((r) => server.child.once('exit', () => r()))
+}
+
+describe('the web UI in Chromium', { skip: missing ?? false }, () => {
+  let dir: string
+  let shots: string
+  let server: Served
+  let ctx: BrowserContext
+  let page: Page
+  let quiver: Quiver
+  const errors: string[] = []
+  const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
+  const open = async (hash: string) => {
+    await page.goto(`${server.url}/${hash}`)
+    await page.locator('main h1').first().waitFor()
+  }
+
+  before(async () => {
+    dir = await makeTemp('quiver-web-ui-')
+    shots = join(dir, 'screenshots')
+    await mkdir(shots)
+    await ensureBuilt()
+    ;[server, ctx] = await Promise.all([serve(join(dir, 'home'), []), browser(dir)])
+    quiver = new Quiver({ url: server.url })
+    await quiver.uploadModel('iris', join(IRIS, 'model.onnx'), { framework: 'onnx', tags: ['production'], metadata: { team: 'ml' } })
+    await quiver.uploadModel('iris', join(IRIS, 'model.onnx'), { framework: 'onnx', tags: ['staging'], description: 'retrained' })
+    await quiver.pipelines.create('iris-pipe', [{ ref: 'iris@production' }])
+    await quiver.pipelines.deploy('iris-pipe', { batchMaxRows: 8 })
+    const rows = JSON.parse(await readFile(join(IRIS, 'input.json'), 'utf8'))
+    for (let i = 0; i < 3; i++) await quiver.pipelines.infer('iris-pipe', { kind: 'json', value: rows })
+    await writeFile(join(dir, 'flowers.csv'), 'flower_id,ts,sl,sw,pl,pw\n1,2026-01-01T00:00:00Z,5.1,3.5,1.4,0.2\n')
+    await quiver.features.apply([{
+      name: 'flowers', entity: ['flower_id'], event_time: 'ts', source: { path: join(dir, 'flowers.csv') },
+      features: [
+        ...['sl', 'sw', 'pl', 'pw'].map((name) => ({ name, type: 'float32' })),
+        { name: 'species', type: { list: 'float32', size: 3 }, inference: { model: 'iris@production', inputs: ['sl', 'sw', 'pl', 'pw'], output: 'species_probs' } },
+      ],
+    }])
+    page = await ctx.newPage()
+    page.on('pageerror', (e) => errors.push(e.message))
+  })
+  after(async () => {
+    await ctx?.close()
+    await stopped(server)
+    if (process.env.QUIVER_KEEP_UI_SCREENSHOTS) process.stderr.write(`web UI screenshots kept in ${shots}\n`)
+    else await removeTemp(dir)
+  })
+
+  it('lists models with search and framework filter, and serves hashed assets immutable', async () => {
+    await open('#/models')
+    const table = page.getByRole('table', { name: 'models' })
+    await table.getByRole('link', { name: 'iris' }).waitFor()
+    assert.match(await table.innerText(), /iris\s+onnx\s+2\s+#2/)
+    await page.getByRole('searchbox').fill('nothing-like-it')
+    await page.getByText('No model matches.').waitFor()
+    await page.getByRole('searchbox').fill('ir')
+    await page.getByLabel('Framework').selectOption('onnx')
+    await table.getByRole('link', { name: 'iris' }).waitFor()
+    await shot('models')
+    const index = await fetch(`${server.url}/`)
+    assert.equal(index.headers.get('cache-control'), 'no-cache')
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(await index.text())![1]!
+    assert.equal((await fetch(server.url + asset)).headers.get('cache-control'), 'public, max-age=31536000, immutable')
+  })
+
+  it('shows a version in full and moves a tag in the registry after a confirmation', async () => {
+    await open('#/models/iris/2')
+    const v2 = await quiver.getVersion('iris#2')
+    assert.equal(await page.getByTestId('sha256').innerText(), v2.sha256)
+    await page.getByRole('table', { name: 'Input schema' }).getByText('list<float32>[4]').waitFor()
+    await page.getByLabel('Tag this version').fill('production')
+    await page.getByRole('button', { name: 'Move tag here' }).click()
+    const dialog = page.getByRole('dialog')
+    await dialog.getByText('Move production from iris#1 to iris#2?').waitFor()
+    await shot('move-tag-confirm')
+    await dialog.getByRole('button', { name: 'Move' }).click()
+    await page.getByRole('list', { name: 'tags' }).getByText('production').waitFor()
+    assert.equal((await quiver.getVersion('iris@production')).seq, 2)
+    // Roll back: production moves to #1 again from #1's page; then staging is removed from #2.
+    await open('#/models/iris/1')
+    await page.getByRole('button', { name: 'production (now #2)' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Move' }).click()
+    await page.getByRole('list', { name: 'tags' }).getByText('production').waitFor()
+    assert.equal((await quiver.getVersion('iris@production')).seq, 1)
+    await open('#/models/iris/2')
+    await page.getByRole('button', { name: 'remove tag staging' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click()
+    await page.getByText('No tags on this version.').waitFor()
+    assert.deepEqual((await quiver.getVersion('iris#2')).tags, [])
+    await shot('model')
+  })
+
+  it('shows pipelines and deployments, and redeploys with new settings', async () => {
+    await open('#/pipelines')
+    await page.getByRole('table', { name: 'pipelines' }).getByRole('link', { name: 'iris-pipe' }).click()
+    await page.getByRole('table', { name: 'deployment' }).getByText('up to 8 rows, waiting 0 ms').waitFor()
+    assert.match(await page.getByRole('table', { name: 'steps' }).innerText(), /iris@production/)
+    await page.getByLabel('Replicas').fill('2')
+    await page.getByRole('button', { name: 'Redeploy' }).click()
+    await page.getByRole('table', { name: 'deployment' }).getByText(/^2$/).waitFor()
+    assert.equal((await quiver.pipelines.show('iris-pipe')).deployment?.replicas, 2)
+    await shot('pipeline')
+  })
+
+  it('reads a log page with its latency histogram and throughput chart', async () => {
+    await open('#/pipelines/iris-pipe/logs')
+    const rows = page.getByRole('table', { name: 'log rows' }).locator('tbody tr')
+    await rows.first().waitFor()
+    const logged = (await quiver.pipelines.logs('iris-pipe')).numRows
+    assert.ok(logged > 0)
+    assert.equal(await rows.count(), Math.min(50, logged))
+    await page.getByRole('img', { name: 'latency histogram' }).locator('canvas').waitFor()
+    await page.getByRole('img', { name: 'throughput over time' }).locator('canvas').waitFor()
+    await page.getByLabel(/Only rows with anomalies/).check()
+    await page.getByText(`0 of ${logged} rows`).waitFor()
+    await shot('logs')
+  })
+
+  it('shows a feature set with its derived feature', async () => {
+    await open('#/features')
+    await page.getByRole('link', { name: 'flowers' }).click()
+    const features = page.getByRole('table', { name: 'features' })
+    await features.getByText('iris@production').waitFor()
+    assert.match(await features.innerText(), /species\s+list<float32>\[3\]\s+iris@production/)
+    await page.getByRole('form', { name: 'fetch' }).waitFor()
+    await shot('feature-set')
+  })
+
+  it('opens a lineage graph, follows it downstream, pans and zooms', async () => {
+    await open('#/lineage/iris')
+    const graph = page.getByRole('application', { name: 'lineage graph' })
+    await graph.locator('[data-node="pipeline:iris-pipe"]').waitFor()
+    await graph.locator('[data-node="feature:flowers.species"]').waitFor()
+    await page.getByRole('button', { name: 'upstream' }).click()
+    await graph.locator('[data-node="pipeline:iris-pipe"]').waitFor({ state: 'detached' })
+    await page.getByRole('button', { name: 'downstream' }).click()
+    await graph.locator('[data-node="pipeline:iris-pipe"]').waitFor()
+    const content = page.getByTestId('graph-content')
+    const before = await content.getAttribute('transform')
+    await page.getByRole('button', { name: 'zoom in' }).click()
+    await graph.focus()
+    await page.keyboard.press('ArrowLeft')
+    assert.notEqual(await content.getAttribute('transform'), before)
+    await shot('lineage')
+    await graph.locator('[data-node="pipeline:iris-pipe"]').click()
+    await page.waitForURL(/#\/lineage\/pipeline%3Airis-pipe$/)
+  })
+
+  it('shows evaluations side by side from evaluate --json, with deltas and confusion matrices', async () => {
+    await open('#/evaluations')
+    await page.getByText('No evaluation shown yet.').waitFor()
+    const evaluation = (model: string, accuracy: number, cm: number[][]) => ({
+      model, suite: 'iris-holdout#1', task: 'classification', deterministic: true,
+      cases: { all: { accuracy, f1_macro: accuracy - 0.01, confusion_matrix: cm }, setosa: { accuracy: 1 } },
+    })
+    const both = [evaluation('iris:a', 0.9, [[5, 0, 0], [0, 4, 1], [0, 1, 4]]), evaluation('iris:b', 0.95, [[5, 0, 0], [0, 5, 0], [0, 1, 4]])]
+    await page.getByText('Paste the JSON').click()
+    await page.getByLabel('evaluation JSON').fill(JSON.stringify(both))
+    await page.getByRole('button', { name: 'Show' }).click()
+    assert.match(await page.getByRole('table', { name: 'metrics' }).innerText(), /accuracy\s+0\.9000\s+0\.9500\s+\+0\.0500/)
+    await page.getByRole('img', { name: 'metric deltas for all' }).waitFor()
+    assert.equal(await page.getByRole('img', { name: /^confusion matrix of/ }).count(), 2)
+    await shot('evaluations')
+  })
+
+  it('raised no error in the pages', () => {
+    assert.deepEqual(errors, [])
+  })
+})
+
+describe('the web UI with --auth', { skip: missing ?? false }, () => {
+  let dir: string
+  let server: Served
+  let ctx: BrowserContext
+  let viewer: string
+  before(async () => {
+    dir = await makeTemp('quiver-web-ui-auth-')
+    const home = join(dir, 'home')
+    const created = await runCli(['token', 'create', '--role', 'viewer'], { home })
+    assert.equal(created.code, 0, created.stderr)
+    const owner = await runCli(['token', 'create', '--role', 'owner'], { home })
+    assert.equal(owner.code, 0, owner.stderr)
+    ;[server, ctx] = await Promise.all([serve(home, ['--auth']), browser(dir)])
+    const quiver = new Quiver({ url: server.url, token: owner.stdout.trim() })
+    await quiver.uploadModel('iris', join(IRIS, 'model.onnx'), { framework: 'onnx', tags: ['production'] })
+    viewer = created.stdout.trim()
+  })
+  after(async () => {
+    await ctx?.close()
+    await stopped(server)
+    await removeTemp(dir)
+  })
+
+  it('asks for a token, and a viewer sees no tag buttons', async () => {
+    const page = await ctx.newPage()
+    await page.goto(`${server.url}/#/models/iris`)
+    await page.getByRole('heading', { name: 'Sign in to Quiver' }).waitFor()
+    await page.getByLabel('Token').fill('not-a-token')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('alert').getByText(/not valid/).waitFor()
+    await page.getByLabel('Token').fill(viewer)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByText('default · viewer').waitFor()
+    await page.getByRole('list', { name: 'tags' }).getByText('production').waitFor()
+    assert.equal(await page.getByRole('button', { name: /Move tag|remove tag/ }).count(), 0)
+    await page.screenshot({ path: join(dir, 'viewer.png') })
+  })
+})
