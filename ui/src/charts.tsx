@@ -1,7 +1,5 @@
 /** Charts: uPlot for the latency histogram and the throughput line; small SVG for bars and heat maps. */
 import { useEffect, useRef } from 'preact/hooks'
-import uPlot from 'uplot'
-import 'uplot/dist/uPlot.min.css'
 
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888'
@@ -15,6 +13,10 @@ export function Plot({ x, y, xLabel, yLabel, kind, label, time }: {
   useEffect(() => {
     const el = box.current
     if (!el) return
+    let done = false
+    let cleanup = () => { done = true }
+    void import('./uplot-chart.js').then(({ default: uPlot }) => {
+      if (done) return
     const axis = { stroke: cssVar('--muted'), grid: { stroke: cssVar('--line'), width: 1 }, ticks: { stroke: cssVar('--line') } }
     const accent = cssVar('--accent')
     const plot = new uPlot({
@@ -29,10 +31,12 @@ export function Plot({ x, y, xLabel, yLabel, kind, label, time }: {
     }, [x, y], el)
     const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(280, el.clientWidth - 8), height: 220 }))
     resize.observe(el)
-    return () => {
+    cleanup = () => {
       resize.disconnect()
       plot.destroy()
     }
+    })
+    return () => cleanup()
   }, [x, y, kind])
   return <div ref={box} role="img" aria-label={label} />
 }

@@ -1,5 +1,4 @@
 /** Lineage as a drawn graph: laid out by dagre, pan by dragging or arrow keys, zoom by wheel or +/−. */
-import dagre from '@dagrejs/dagre'
 import { useMemo, useRef, useState } from 'preact/hooks'
 import { Empty, Show, useLoad } from '../components.js'
 import { loadLineage, nodeIdOf, reachable, type Lineage } from '../lineage-data.js'
@@ -8,13 +7,17 @@ import { go, href } from '../router.js'
 type Direction = 'both' | 'upstream' | 'downstream'
 
 export function LineagePage({ refName }: { refName?: string }) {
-  const l = useLoad(() => loadLineage(refName), [refName])
+  // dagre is loaded with the data, only by this page.
+  const l = useLoad(async () => {
+    const [g, dagre] = await Promise.all([loadLineage(refName), import('@dagrejs/dagre')])
+    return { g, dagre: dagre.default }
+  }, [refName])
   return (
     <>
       <h1>Lineage{refName ? <>: <code>{refName}</code></> : null}</h1>
-      <Show l={l}>{(g) => g.nodes.length === 0
+      <Show l={l}>{({ g, dagre }) => g.nodes.length === 0
         ? <Empty title="Nothing to draw yet." command="quiver upload NAME PATH --framework F; quiver lineage NAME" />
-        : <Graph g={g} focus={refName ? nodeIdOf(refName) : undefined} />}</Show>
+        : <Graph g={g} dagre={dagre} focus={refName ? nodeIdOf(refName) : undefined} />}</Show>
     </>
   )
 }
@@ -22,7 +25,9 @@ export function LineagePage({ refName }: { refName?: string }) {
 const NODE_W = 180
 const NODE_H = 44
 
-function Graph({ g, focus }: { g: Lineage; focus?: string }) {
+type Dagre = typeof import('@dagrejs/dagre').default
+
+function Graph({ g, dagre, focus }: { g: Lineage; dagre: Dagre; focus?: string }) {
   const [direction, setDirection] = useState<Direction>('both')
   const shown = useMemo(() => {
     if (!focus || !g.nodes.some((n) => n.id === focus)) return null
@@ -76,7 +81,7 @@ function Graph({ g, focus }: { g: Lineage; focus?: string }) {
         {focus && <a href={href('lineage')}>Whole graph</a>}
         <span class="muted">{nodes.length} nodes, {edges.length} edges · {g.source === 'lineage' ? 'from the lineage records' : 'from pipelines and feature definitions'}</span>
       </div>
-      <p class="muted legend">Drag or use arrow keys to pan, wheel or +/− to zoom; Tab to a node and Enter to centre the graph on it. Kinds: {kinds.join(', ')}.</p>
+      <p class="muted legend">Drag or use arrow keys to pan, wheel or +/− to zoom; Tab to a node and Enter to follow its lineage. Kinds: {kinds.join(', ')}.</p>
       <div
         class="graph"
         tabIndex={0}
