@@ -69,7 +69,7 @@ describe('the web UI in Chromium', { skip: missing ?? false }, () => {
     await quiver.pipelines.create('iris-pipe', [{ ref: 'iris@production' }])
     await quiver.pipelines.deploy('iris-pipe', { batchMaxRows: 8 })
     const rows = JSON.parse(await readFile(join(IRIS, 'input.json'), 'utf8'))
-    for (let i = 0; i < 3; i++) await quiver.pipelines.infer('iris-pipe', { kind: 'json', value: rows })
+    for (let i = 0; i < 5; i++) await quiver.pipelines.infer('iris-pipe', { kind: 'json', value: rows })
     await writeFile(join(dir, 'flowers.csv'), 'flower_id,ts,sl,sw,pl,pw\n1,2026-01-01T00:00:00Z,5.1,3.5,1.4,0.2\n')
     await quiver.features.apply([{
       name: 'flowers', entity: ['flower_id'], event_time: 'ts', source: { path: join(dir, 'flowers.csv') },
@@ -99,6 +99,11 @@ describe('the web UI in Chromium', { skip: missing ?? false }, () => {
     await page.getByLabel('Framework').selectOption('onnx')
     await table.getByRole('link', { name: 'iris' }).waitFor()
     await shot('models')
+    // Keyboard: Tab reaches the model's link, Enter opens it.
+    await page.getByRole('searchbox').focus()
+    for (let i = 0; i < 8 && !(await table.getByRole('link', { name: 'iris' }).evaluate((e) => e === document.activeElement)); i++) await page.keyboard.press('Tab')
+    await page.keyboard.press('Enter')
+    await page.waitForURL(/#\/models\/iris$/)
     const index = await fetch(`${server.url}/`)
     assert.equal(index.headers.get('cache-control'), 'no-cache')
     const asset = /src="(\/assets\/[^"]+\.js)"/.exec(await index.text())![1]!
@@ -153,6 +158,11 @@ describe('the web UI in Chromium', { skip: missing ?? false }, () => {
     assert.equal(await rows.count(), Math.min(50, logged))
     await page.getByRole('img', { name: 'latency histogram' }).locator('canvas').waitFor()
     await page.getByRole('img', { name: 'throughput over time' }).locator('canvas').waitFor()
+    assert.ok(logged > 50, `${logged} rows logged`)
+    const pager = page.getByRole('navigation', { name: 'pages' })
+    await pager.getByText(`1–50 of ${logged}`).waitFor()
+    await pager.getByRole('button', { name: 'Next ›' }).click()
+    assert.equal(await rows.count(), logged - 50)
     await page.getByLabel(/Only rows with anomalies/).check()
     await page.getByText(`0 of ${logged} rows`).waitFor()
     await shot('logs')
@@ -218,14 +228,12 @@ describe('the web UI with --auth', { skip: missing ?? false }, () => {
   before(async () => {
     dir = await makeTemp('quiver-web-ui-auth-')
     const home = join(dir, 'home')
-    const created = await runCli(['token', 'create', '--role', 'viewer'], { home })
-    assert.equal(created.code, 0, created.stderr)
     const owner = await runCli(['token', 'create', '--role', 'owner'], { home })
     assert.equal(owner.code, 0, owner.stderr)
     ;[server, ctx] = await Promise.all([serve(home, ['--auth']), browser(dir)])
     const quiver = new Quiver({ url: server.url, token: owner.stdout.trim() })
     await quiver.uploadModel('iris', join(IRIS, 'model.onnx'), { framework: 'onnx', tags: ['production'] })
-    viewer = created.stdout.trim()
+    viewer = (await quiver.api.auth.createToken({ workspace: 'default', role: 'viewer' })).token
   })
   after(async () => {
     await ctx?.close()
