@@ -1,7 +1,11 @@
 import type { AppliedFeatureSet, FeatureSetRecord } from '../features/feature-set-record.js'
 import type { ScopeOptions } from './quiver-api.js'
+import type { EnrichRequest, OfflineResult, TrainingSetRequest } from '../features/offline/offline-types.js'
+import type { LineageDirection, LineageGraph } from '../features/lineage-graph.js'
 
 export type { AppliedFeatureSet, FeatureSetRecord } from '../features/feature-set-record.js'
+export type { EnrichRequest, OfflineResult, TrainingSetRequest } from '../features/offline/offline-types.js'
+export type { LineageDirection, LineageGraph } from '../features/lineage-graph.js'
 export type { FeatureSetDefinition, FeatureDefinition, InferenceSpec, SourceDefinition } from '../features/definition.js'
 
 /** Feature sets and models as features (SPEC §7): the same calls in process and over HTTP. */
@@ -11,4 +15,10 @@ export interface FeatureApi {
   list(opts?: ScopeOptions): Promise<FeatureSetRecord[]>
   /** The newest version, or the given one. */
   show(name: string, opts?: ScopeOptions & { version?: number }): Promise<FeatureSetRecord>
+  /** Batch enrichment of a table file (paths as the serving process sees them), streamed. */
+  enrich(req: EnrichRequest, opts?: ScopeOptions): Promise<OfflineResult>
+  /** A point-in-time training set from a spine file, leak-free; recorded in lineage. */
+  trainingSet(req: TrainingSetRequest, opts?: ScopeOptions): Promise<OfflineResult>
+  /** Recorded lineage around a node (feature set, `SET.F`, model, training-set path). */
+  lineage(ref: string, opts?: ScopeOptions & { direction?: LineageDirection }): Promise<LineageGraph>
 }

@@ -119,7 +119,7 @@ export class LocalQuiverApi implements QuiverApi {
   /** Feature sets over the same database; opened on first use. */
   get features(): LocalFeatureApi {
     if (!this.#features) {
-      this.#features = new LocalFeatureApi({ store: new SqlFeatureSetStore(this.#sqlDriver('feature sets')), registry: this.registry })
+      this.#features = new LocalFeatureApi({ store: new SqlFeatureSetStore(this.#sqlDriver('feature sets')), registry: this.registry, inference: this.inference })
     }
     return this.#features
   }

@@ -5,6 +5,7 @@ import { errorMessage } from '../errors.js'
 import { convertCommand } from './commands/convert.js'
 import { featuresCommand } from './commands/features.js'
 import { inferCommand } from './commands/infer.js'
+import { enrichCommand, lineageCommand, trainingSetCommand } from './commands/offline.js'
 import { pipelineCommand } from './commands/pipeline.js'
 import { modelsCommand, statusCommand, tagCommand, untagCommand, versionsCommand } from './commands/registry-commands.js'
 import { serveCommand } from './commands/serve.js'
@@ -24,7 +25,7 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version', 'print the version of Quiver')
     .exitOverride()
     .configureOutput({ outputError: () => {} })
-  for (const make of [uploadCommand, modelsCommand, versionsCommand, showCommand, statusCommand, tagCommand, untagCommand, inferCommand, convertCommand, serveCommand, tokenCommand, featuresCommand, pipelineCommand]) {
+  for (const make of [uploadCommand, modelsCommand, versionsCommand, showCommand, statusCommand, tagCommand, untagCommand, inferCommand, convertCommand, serveCommand, tokenCommand, featuresCommand, pipelineCommand, enrichCommand, trainingSetCommand, lineageCommand]) {
     program.addCommand(make().exitOverride().configureOutput({ outputError: () => {} }))
   }
   return program

@@ -1,5 +1,7 @@
 /** Feature sets over HTTP: every `FeatureApi` call becomes a request to `/v1/features…`. */
-import type { AppliedFeatureSet, FeatureApi, FeatureSetRecord } from '../api/feature-api.js'
+import type {
+  AppliedFeatureSet, EnrichRequest, FeatureApi, FeatureSetRecord, LineageDirection, LineageGraph, OfflineResult, TrainingSetRequest,
+} from '../api/feature-api.js'
 import type { ScopeOptions } from '../api/quiver-api.js'
 
 export type JsonRequest = <T>(method: string, path: string, what: string, init?: RequestInit) => Promise<T>
@@ -28,5 +30,17 @@ export class RemoteFeatureApi implements FeatureApi {
   show(name: string, opts: ScopeOptions & { version?: number } = {}): Promise<FeatureSetRecord> {
     const version = opts.version === undefined ? undefined : String(opts.version)
     return this.#json('GET', `/v1/features/${enc(name)}${this.#query(opts, { version })}`, `show feature set ${name}`)
+  }
+
+  enrich(req: EnrichRequest, opts: ScopeOptions = {}): Promise<OfflineResult> {
+    return this.#json('POST', `/v1/features/enrich${this.#query(opts)}`, 'enrich', { headers: JSON_BODY, body: JSON.stringify(req) })
+  }
+
+  trainingSet(req: TrainingSetRequest, opts: ScopeOptions = {}): Promise<OfflineResult> {
+    return this.#json('POST', `/v1/features/training-set${this.#query(opts)}`, 'build a training set', { headers: JSON_BODY, body: JSON.stringify(req) })
+  }
+
+  lineage(ref: string, opts: ScopeOptions & { direction?: LineageDirection } = {}): Promise<LineageGraph> {
+    return this.#json('GET', `/v1/lineage/${enc(ref)}${this.#query(opts, { direction: opts.direction })}`, `lineage of ${ref}`)
   }
 }

@@ -19,6 +19,7 @@ import { ServerMetrics } from './metrics.js'
 import { openApiDocument } from './openapi.js'
 import { KnownModels, type RequestLabels } from './request-labels.js'
 import { featureRoutes } from './v1/features.js'
+import { offlineFeatureRoutes } from './v1/offline-features.js'
 import { modelRoutes } from './v1/models.js'
 import { pipelineRoutes } from './v1/pipelines.js'
 import { tokenRoutes, type TokenAdmin } from './v1/tokens.js'
@@ -96,6 +97,7 @@ export function createApp(opts: AppOptions): QuiverApp {
 
   app.route('/v1', modelRoutes(deps))
   app.route('/v1', tokenRoutes(deps, opts.tokens))
+  app.route('/v1', offlineFeatureRoutes(deps))
   app.route('/v1', featureRoutes(deps))
   app.route('/v1', pipelineRoutes(deps))
   app.route('/v1', whoamiRoute(Boolean(opts.auth)))

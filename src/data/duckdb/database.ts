@@ -63,3 +63,17 @@ let seq = 0
 export function tempName(prefix: string): string {
   return `quiver_${prefix}_${process.pid}_${++seq}`
 }
+
+/**
+ * Runs `job` on a connection opened for it alone and closed afterwards: for a long stream that
+ * itself needs pooled connections on the way (reading an input while writing parts), which would
+ * otherwise wait on itself.
+ */
+export async function withOwnConnection<T>(job: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+  const c = await (await database()).connect()
+  try {
+    return await job(c)
+  } finally {
+    c.closeSync()
+  }
+}
