@@ -44,6 +44,14 @@ export async function serveQuiver(opts: ServeOptions): Promise<ServingQuiver> {
     for (const f of failed) logger.warn('abandoned version moved to error', { workspace: f.workspace, model: f.name, seq: f.seq, error: f.message })
   }
   const api = await createLocalQuiver({ home: opts.home, onAbandoned: reportAbandoned })
+  // Replicas sharing PostgreSQL hear each other's tag moves, deploys and revocations at once.
+  await api.followChanges((state, err) => {
+    if (state === 'disconnected') logger.warn('change feed lost; reconnecting', { error: String(err ?? 'connection ended') })
+    else logger.info('change feed connected')
+  }).catch(async (err) => {
+    await api.close().catch(() => {})
+    throw err
+  })
   // On a shared PostgreSQL another replica may die mid-conversion while this one runs.
   const sweep = setInterval(() => void api.failAbandonedVersions().then(reportAbandoned, () => {}), ABANDONED_SWEEP_MS)
   sweep.unref()

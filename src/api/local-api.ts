@@ -21,6 +21,7 @@ import { LocalAuthApi } from './local-auth-api.js'
 import { SqlConversionClaims } from '../store/sql-conversion-claims.js'
 import { failAbandonedVersions, type Abandoned } from './interrupted-conversions.js'
 import { LocalFeatureApi } from './local-feature-api.js'
+import { followChanges } from './change-follower.js'
 import { convertVersion, uploadModel } from './model-upload.js'
 import { ownerOf } from './process-owner.js'
 import type { ConvertOptions, InferInput, QuiverApi, ScopeOptions, UploadRequest } from './quiver-api.js'
@@ -58,6 +59,7 @@ export class LocalQuiverApi implements QuiverApi {
   readonly #detachConversion?: (version: VersionRecord, tags: readonly string[]) => number | undefined
   readonly claims?: SqlConversionClaims
   #orphansSwept = false
+  #changes?: Promise<{ close(): Promise<void> } | null>
 
   constructor(deps: LocalQuiverDeps) {
     this.registry = new Registry(deps.store)
@@ -89,6 +91,23 @@ export class LocalQuiverApi implements QuiverApi {
       }
     }
     return failed
+  }
+
+  /**
+   * On a database other processes share (PostgreSQL): follows their tag moves, deploys, swaps,
+   * undeploys and token revocations through the change feed, dropping what this process cached.
+   * Resolves false when the database has no feed (embedded: one process holds the home).
+   */
+  async followChanges(onState?: (state: 'connected' | 'disconnected', err?: unknown) => void): Promise<boolean> {
+    const driver = this.#store instanceof SqlMetadataStore ? this.#store.driver : null
+    if (!driver?.listen) return false
+    const listen = driver.listen.bind(driver)
+    this.#changes ??= followChanges({ listen }, {
+      refsChanged: () => this.inference.forgetMovingRefs(),
+      deploymentsChanged: () => this.#pipelines?.followStore(),
+      tokensChanged: () => this.#auth?.forgetChecks(),
+    }, onState)
+    return (await this.#changes) !== null
   }
 
   /** Pipelines and deployments over the same database; opened on first use. */
@@ -218,6 +237,7 @@ export class LocalQuiverApi implements QuiverApi {
   }
 
   async close(): Promise<void> {
+    await (await this.#changes?.catch(() => null))?.close()
     await Promise.allSettled([...this.#background])
     await this.#pipelines?.close()
     await this.inference.close()

@@ -11,9 +11,17 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex')
 }
 
-/** Tokens in the metadata store: 32 random bytes shown once, kept as their SHA-256. */
+/** How long a token check is trusted without asking the store again (revocation elsewhere shows within it). */
+const CHECK_TTL_MS = 1000
+const MAX_CHECKS = 10_000
+
+/**
+ * Tokens in the metadata store: 32 random bytes shown once, kept as their SHA-256. Checks are
+ * cached for at most a second, and dropped at once on a revocation here or on the change feed.
+ */
 export class LocalAuthApi implements AuthApi {
   readonly #store: TokenStore
+  readonly #checks = new Map<string, { principal: Principal | null; expires: number }>()
 
   constructor(store: TokenStore) {
     this.#store = store
@@ -45,6 +53,7 @@ export class LocalAuthApi implements AuthApi {
 
   async revokeToken(id: string): Promise<TokenInfo> {
     const row = await this.#store.revokeToken(id)
+    this.forgetChecks()
     if (!row) throw new NotFound(`token '${id}' does not exist`)
     return row
   }
@@ -55,7 +64,18 @@ export class LocalAuthApi implements AuthApi {
 
   async verifyToken(token: string): Promise<Principal | null> {
     if (!token.startsWith(TOKEN_PREFIX)) return null
-    const row = await this.#store.findLiveToken(hashToken(token))
-    return row ? { tokenId: row.id, workspace: row.workspace, role: row.role, user: row.user } : null
+    const hash = hashToken(token)
+    const cached = this.#checks.get(hash)
+    if (cached && cached.expires > performance.now()) return cached.principal
+    const row = await this.#store.findLiveToken(hash)
+    const principal = row ? { tokenId: row.id, workspace: row.workspace, role: row.role, user: row.user } : null
+    if (this.#checks.size >= MAX_CHECKS) this.#checks.clear()
+    this.#checks.set(hash, { principal, expires: performance.now() + CHECK_TTL_MS })
+    return principal
+  }
+
+  /** Tokens changed (here or in another process): every check asks the store again. */
+  forgetChecks(): void {
+    this.#checks.clear()
   }
 }

@@ -75,6 +75,11 @@ export class InferencePath {
     this.#refs.forgetModel(workspace, name)
   }
 
+  /** Another process moved a tag or changed versions: every moving reference resolves afresh. */
+  forgetMovingRefs(): void {
+    this.#refs.forgetMoving()
+  }
+
   close(): Promise<void> {
     return this.sessions.closeAll()
   }

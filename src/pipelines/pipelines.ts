@@ -11,20 +11,20 @@ import { Conflict, errorMessage, InvalidInput, NotFound } from '../errors.js'
 import type { DeployConfig, PipelineDefinition, PipelineRecord, PipelineStep, PipelineValidation } from '../records/pipeline-record.js'
 import type { VersionRecord } from '../records/version-record.js'
 import type { PipelineRegistry } from '../registry/pipeline-registry.js'
-import { isPinned, parseRef } from '../registry/refs.js'
+import { parseRef } from '../registry/refs.js'
 import { DEFAULT_WORKSPACE, type Registry } from '../registry/registry.js'
 import { frameworkFacts, type Runtimes } from '../runtimes/runtime-table.js'
-import type { Session } from '../runtimes/runtime.js'
 import type { ConcurrencyGuard } from './concurrency.js'
-import { deployConfig, intraOpThreads, type DeployRequest } from './deploy-config.js'
+import { deployConfig, type DeployRequest } from './deploy-config.js'
 import { Generation, runGeneration, type LiveStep, type StepRunner } from './generation.js'
 import type { InferenceLogs } from './logs/inference-logs.js'
 import type { LogQuery } from './logs/log-query.js'
 import { assertFits, estimateMemory } from './memory-estimate.js'
-import { loadContextFor, loadModel } from './model-loader.js'
 import { assertSameSchemas, chainSchemas, normalSteps, resolveChain, resolveStep, type ChainStep } from './step-chain.js'
-import { StepBatcher } from './step-batcher.js'
+import { loadStepRunner } from './step-runner.js'
 import { compileValidations } from './validations/validation.js'
+import { applyValidationChange, type ValidationChange } from './validations/validation-change.js'
+export type { ValidationChange }
 
 export interface PipelinesDeps {
   registry: Registry
@@ -46,11 +46,6 @@ export interface PipelineScope {
   workspace?: string
 }
 
-export interface ValidationChange {
-  add?: PipelineValidation[]
-  remove?: string[]
-}
-
 /** A deployed pipeline: the generation serving now, and the runners loaded for it. */
 interface Live {
   current: Generation
@@ -68,23 +63,46 @@ export class Pipelines {
     this.#deps = deps
   }
 
-  /** Re-resolves the moving references of every live deployment while there are any. */
+  /** Follows the stored deployments every `followMs` while there are live ones (the change feed is faster). */
   #startFollowing(): void {
     if (this.#follow) return
     this.#follow = setInterval(() => {
-      if (this.#live.size === 0) {
-        clearInterval(this.#follow)
-        this.#follow = undefined
-        return
-      }
-      for (const [key, live] of this.#live) {
-        const [ws, name] = splitKey(key)
-        void live.then((l) => {
-          if (l.current.steps.some((s) => !isPinned(parseRef(s.ref).selector))) return this.#swapLive(ws, name, l, { followed: true })
-        }).catch(() => {})
-      }
+      if (this.#live.size === 0) { clearInterval(this.#follow); this.#follow = undefined }
+      this.followStore()
     }, this.#deps.followMs ?? 5000)
     this.#follow.unref()
+  }
+
+  /**
+   * Re-reads what is stored for every live deployment, so deploys, swaps, undeploys and tag moves
+   * made by other processes sharing the database are followed with no failed request.
+   */
+  followStore(): void {
+    this.#deployedKnown.clear()
+    for (const [key, live] of this.#live) void this.#followOne(key, live).catch(() => {})
+  }
+
+  async #followOne(key: string, live: Promise<Live>): Promise<void> {
+    const [ws, name] = splitKey(key)
+    const l = await live
+    const p = await this.#deps.pipelines.get(name, ws).catch((err: { code?: string }) => {
+      if (err?.code === 'not_found') return null
+      throw err
+    })
+    if (this.#live.get(key) !== live) return
+    const { estimate_bytes: _e, deployed_at: _d, ...config } = p?.deployment ?? {}
+    if (!p?.deployment) {
+      this.#live.delete(key)
+    } else if (sortedJson(config) !== sortedJson(l.config)) {
+      // Redeployed elsewhere with another configuration: load it, then switch.
+      const next = resolveChain(this.#deps.registry, p, ws, { ready: true }).then((c) => this.#start(p, c, config as DeployConfig))
+      await next
+      if (this.#live.get(key) !== live) return
+      this.#live.set(key, next)
+    } else {
+      return this.#swapLive(ws, name, l, { followed: true })
+    }
+    await this.#retire(l.current, null)
   }
 
   async create(name: string, steps: PipelineStep[], opts: PipelineScope = {}): Promise<PipelineRecord> {
@@ -208,14 +226,7 @@ export class Pipelines {
   async validate(name: string, change: ValidationChange, opts: PipelineScope = {}): Promise<PipelineRecord> {
     const ws = opts.workspace ?? DEFAULT_WORKSPACE
     const p = await this.#deps.pipelines.get(name, ws)
-    let validations = [...p.validations]
-    for (const gone of change.remove ?? []) {
-      if (!validations.some((v) => v.name === gone)) {
-        throw new NotFound(`pipeline '${name}' has no validation '${gone}'; it has ${validations.map((v) => `'${v.name}'`).join(', ') || 'none'}`, { validation: gone })
-      }
-      validations = validations.filter((v) => v.name !== gone)
-    }
-    for (const added of change.add ?? []) validations = [...validations.filter((v) => v.name !== added.name), added]
+    const validations = applyValidationChange(name, p.validations, change)
     const chain = await resolveChain(this.#deps.registry, p, ws)
     compileValidations(validations, chainSchemas(chain))
     return this.#addVersion(name, { steps: p.steps, validations }, ws)
@@ -364,7 +375,7 @@ export class Pipelines {
         const key = `${c.version.id}/${JSON.stringify(config)}`
         let runner = previous?.steps.find((s) => s.runner.key === key)?.runner
         if (!runner) {
-          runner = await this.#runner(c.version, config, key)
+          runner = await loadStepRunner(c.version, config, key, this.#deps)
           loaded.push(runner)
         }
         steps.push({
@@ -380,21 +391,8 @@ export class Pipelines {
     }
   }
 
-  async #runner(v: VersionRecord, config: DeployConfig, key: string): Promise<StepRunner> {
-    const tuned: VersionRecord = { ...v, config: { ...v.config, intra_op_threads: intraOpThreads(config.cpus), workers: config.replicas } }
-    const load = async () => (await loadModel(tuned, this.#deps.runtimes, loadContextFor(tuned, this.#deps.artifacts, () => {}))).session
-    const sessions: Session[] = [await load()]
-    // Native sessions are replicated here; a Python session already runs `replicas` workers.
-    if (v.runtime === 'native') for (let i = 1; i < config.replicas; i++) sessions.push(await load())
-    let next = 0
-    // A tensor-mode model has no row axis to batch along: each request runs as it came.
-    const batchable = v.config.serving?.mode !== 'tensor'
-    const batcher = new StepBatcher((t) => sessions[next++ % sessions.length]!.infer(t), {
-      maxRows: batchable ? config.batch_max_rows : 1, delayMs: batchable ? config.batch_delay_ms : 0, concurrency: config.replicas,
-    })
-    return { key, batcher, sessions }
-  }
 }
 
 const liveKey = (ws: string, name: string) => `${ws}/${name}`
 const splitKey = (key: string) => key.split('/') as [string, string]
+const sortedJson = (o: object) => JSON.stringify(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)))

@@ -6,7 +6,7 @@ const MAX_ENTRIES = 4096
  * Resolved references, so the inference hot path does not query the metadata store per call.
  * Pinned references (`:uuid`, `#seq`) of ready versions never change; moving ones (`@tag`,
  * latest) are kept for `ttlMs` (other processes may move them) and dropped at once when this
- * process moves a tag or adds a version of the model.
+ * process moves a tag or adds a version of the model, or the change feed says another one did.
  */
 export class RefCache {
   #entries = new Map<string, { version: VersionRecord; expires: number }>()
@@ -36,6 +36,11 @@ export class RefCache {
     for (const [key, e] of this.#entries) {
       if (e.version.workspace === workspace && e.version.name === name) this.#entries.delete(key)
     }
+  }
+
+  /** Drops every moving reference (another process changed tags or versions). */
+  forgetMoving(): void {
+    for (const [key, e] of this.#entries) if (e.expires !== Infinity) this.#entries.delete(key)
   }
 
   /** Drops every reference to one version (it failed to load or went away). */

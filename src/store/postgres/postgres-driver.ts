@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg'
 import { errorMessage, InvalidInput, QuiverError } from '../../errors.js'
-import type { SqlDriver, SqlExecutor } from '../driver.js'
+import type { ChangeFeed, SqlDriver, SqlExecutor } from '../driver.js'
 
 export interface PostgresDriverOptions {
   /** `postgres://user[:password]@host[:port]/database` */
@@ -17,10 +17,12 @@ const SEARCH_PATH_RE = /^[A-Za-z_][A-Za-z0-9_$]*(\s*,\s*[A-Za-z_][A-Za-z0-9_$]*)
 export class PostgresDriver implements SqlDriver {
   readonly kind = 'postgres' as const
   readonly #pool: Pool
+  readonly #opts: PostgresDriverOptions
   #closed: Promise<void> | null = null
 
-  private constructor(pool: Pool) {
+  private constructor(pool: Pool, opts: PostgresDriverOptions) {
     this.#pool = pool
+    this.#opts = opts
   }
 
   /** Connects (once, to fail early with a clear message) and returns the driver. */
@@ -46,7 +48,18 @@ export class PostgresDriver implements SqlDriver {
       throw new QuiverError('internal', `cannot connect to PostgreSQL at ${redactUrl(opts.url)}: ${errorMessage(err)}`,
         { url: redactUrl(opts.url) }, { cause: err })
     }
-    return new PostgresDriver(pool)
+    return new PostgresDriver(pool, opts)
+  }
+
+  /** The change feed of this database's schema on a dedicated connection (see ChangeListener). */
+  async listen(onChange: Parameters<ChangeFeed['listen']>[0], onState?: Parameters<ChangeFeed['listen']>[1]): Promise<{ close(): Promise<void> }> {
+    const { ChangeListener } = await import('./change-listener.js')
+    return ChangeListener.start({
+      url: this.#opts.url,
+      options: this.#opts.searchPath ? `-c search_path=${this.#opts.searchPath.replace(/\s+/g, '')}` : undefined,
+      onChange,
+      onState,
+    })
   }
 
   async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]> {
