@@ -1,14 +1,18 @@
 /**
- * The lineage graph the page draws. From `GET /v1/lineage/{ref}` when the server has it; else put
- * together from what `/v1` lists today (pipelines' steps, feature sets' model inputs and outputs),
- * so the page shows the relations the registry already records.
+ * The lineage graph the page draws. From `GET /v1/lineage/{ref}` (the recorded edges: sources,
+ * feature sets, features, model versions, training sets) with the pipelines whose steps resolve to
+ * its model versions added; else, where the server has no lineage endpoint or nothing is recorded
+ * for the reference, put together from what `/v1` lists (pipelines' steps, feature sets' model
+ * inputs and outputs).
  */
-import { api, ApiError, enc, type FeatureSetRecord, type ModelSummary, type PipelineRecord } from './api.js'
+import { api, ApiError, enc, type FeatureSetRecord, type ModelSummary, type PipelineRecord, type VersionRecord } from './api.js'
 
 export interface LineageNode {
   id: string
   kind: string
   label: string
+  /** What to open the lineage page on when the node is followed. */
+  ref: string
 }
 
 export interface LineageEdge {
@@ -20,37 +24,69 @@ export interface LineageEdge {
 export interface Lineage {
   nodes: LineageNode[]
   edges: LineageEdge[]
-  /** Where the graph came from: the lineage endpoint, or the lists. */
+  /** The nodes the reference names. */
+  root: string[]
+  /** Where the graph came from: the recorded lineage, or the lists. */
   source: 'lineage' | 'lists'
+  note?: string
 }
 
 const modelName = (ref: string) => ref.split('/').pop()!.split(/[@:#]/)[0]!
 
-export function nodeIdOf(ref: string): string {
-  return /^[a-z-]+:/.test(ref) && !/^[a-z0-9-]+:[0-9a-f-]{36}$/.test(ref) ? ref : `model:${modelName(ref)}`
+/** `GET /v1/lineage/{ref}`: `{root, nodes: [{id, kind, ref}], edges: [{from, to, relation}]}`. */
+interface RecordedLineage {
+  root: string[]
+  nodes: { id: string; kind: string; ref: string }[]
+  edges: { from: string; to: string; relation: string }[]
 }
+
+const absent = (e: unknown) => e instanceof ApiError && e.status === 404
 
 export async function loadLineage(ref: string | undefined): Promise<Lineage> {
-  if (ref && !ref.includes(':')) {
+  let note: string | undefined
+  if (ref && !ref.startsWith('pipeline:')) {
     try {
-      return fromEndpoint(await api<unknown>(`/lineage/${enc(ref)}`))
+      return await withPipelines(await api<RecordedLineage>(`/lineage/${enc(ref)}`))
     } catch (e) {
-      if (!(e instanceof ApiError && e.status === 404 && /no route/.test(e.message))) throw e
+      if (!absent(e)) throw e
+      if (!/no route/.test((e as Error).message)) note = (e as Error).message
     }
   }
-  return fromLists()
+  const g = await fromLists()
+  const id = !ref ? undefined : ref.startsWith('pipeline:') ? ref : `model:${modelName(ref)}`
+  return { ...g, root: id && g.nodes.some((n) => n.id === id) ? [id] : [], note }
 }
 
-/** Accepts `{nodes: [{id, kind|type, label|name}], edges: [{from|source, to|target, kind|type}]}`. */
-function fromEndpoint(raw: unknown): Lineage {
-  const r = raw as { nodes?: Record<string, unknown>[]; edges?: Record<string, unknown>[] }
-  const nodes = (r.nodes ?? []).map((n) => ({ id: String(n.id), kind: String(n.kind ?? n.type ?? 'node'), label: String(n.label ?? n.name ?? n.id) }))
-  const edges = (r.edges ?? []).map((e) => ({ from: String(e.from ?? e.source), to: String(e.to ?? e.target), kind: e.kind === undefined && e.type === undefined ? undefined : String(e.kind ?? e.type) }))
-  return { nodes, edges, source: 'lineage' }
+function shortRef(kind: string, ref: string): string {
+  if (kind === 'model_version') {
+    const [name, uuid] = ref.split(':')
+    return uuid ? `${name}:${uuid.slice(0, 8)}` : ref
+  }
+  return ref.startsWith('sql:') ? 'SQL query' : ref.split('/').slice(-2).join('/')
 }
 
-async function fromLists(): Promise<Lineage> {
-  const absentOk = <T>(p: Promise<T[]>) => p.catch((e) => (e instanceof ApiError && e.status === 404 ? [] as T[] : Promise.reject(e)))
+/** The recorded graph, plus each pipeline whose step resolves to one of its model versions. */
+async function withPipelines(r: RecordedLineage): Promise<Lineage> {
+  const nodes: LineageNode[] = r.nodes.map((n) => ({ id: n.id, kind: n.kind.replaceAll('_', ' '), label: shortRef(n.kind, n.ref), ref: n.ref }))
+  const edges: LineageEdge[] = r.edges.map((e) => ({ from: e.from, to: e.to, kind: e.relation.replaceAll('_', ' ') }))
+  const versions = new Set(r.nodes.filter((n) => n.kind === 'model_version').map((n) => n.ref))
+  const names = new Set([...versions].map((v) => v.split(':')[0]!))
+  const pipelines = await api<PipelineRecord[]>('/pipelines').catch(() => [] as PipelineRecord[])
+  for (const p of pipelines) {
+    for (const s of p.steps) {
+      if (!names.has(modelName(s.ref))) continue
+      const v = await api<VersionRecord>(`/models/${enc(s.ref)}`).catch(() => null)
+      if (!v || !versions.has(`${v.name}:${v.version}`)) continue
+      const id = `pipeline:${p.name}`
+      if (!nodes.some((n) => n.id === id)) nodes.push({ id, kind: 'pipeline', label: p.name, ref: id })
+      edges.push({ from: `model_version:${v.name}:${v.version}`, to: id, kind: 'step of' })
+    }
+  }
+  return { nodes, edges, root: r.root, source: 'lineage' }
+}
+
+async function fromLists(): Promise<Omit<Lineage, 'root'>> {
+  const absentOk = <T>(p: Promise<T[]>) => p.catch((e) => (absent(e) ? [] as T[] : Promise.reject(e)))
   const [models, pipelines, sets] = await Promise.all([
     api<ModelSummary[]>('/models'),
     absentOk(api<PipelineRecord[]>('/pipelines')),
@@ -58,34 +94,33 @@ async function fromLists(): Promise<Lineage> {
   ])
   const nodes = new Map<string, LineageNode>()
   const edges: LineageEdge[] = []
-  const node = (id: string, kind: string, label: string) => nodes.has(id) || nodes.set(id, { id, kind, label })
-  for (const m of models) node(`model:${m.name}`, 'model', m.name)
+  const node = (id: string, kind: string, label: string, ref = id) => nodes.has(id) || nodes.set(id, { id, kind, label, ref })
+  const model = (name: string) => node(`model:${name}`, 'model', name, name)
+  for (const m of models) model(m.name)
   for (const p of pipelines) {
     const id = `pipeline:${p.name}`
     node(id, 'pipeline', p.name)
     for (const s of p.steps) {
-      node(`model:${modelName(s.ref)}`, 'model', modelName(s.ref))
-      edges.push({ from: `model:${modelName(s.ref)}`, to: id, kind: 'step' })
+      model(modelName(s.ref))
+      edges.push({ from: `model:${modelName(s.ref)}`, to: id, kind: 'step of' })
     }
   }
   for (const s of sets) {
     const setId = `featureset:${s.name}`
-    node(setId, 'feature set', s.name)
+    node(setId, 'feature set', s.name, s.name)
     for (const f of s.definition.features) {
       if (!f.inference) continue
       const fid = `feature:${s.name}.${f.name}`
-      const mid = `model:${modelName(f.inference.model)}`
-      node(fid, 'feature', `${s.name}.${f.name}`)
-      node(mid, 'model', modelName(f.inference.model))
-      edges.push({ from: mid, to: fid, kind: 'inference' })
-      edges.push({ from: fid, to: setId, kind: 'feature of' })
+      node(fid, 'feature', `${s.name}.${f.name}`, `${s.name}.${f.name}`)
+      model(modelName(f.inference.model))
+      edges.push({ from: `model:${modelName(f.inference.model)}`, to: fid, kind: 'computes' })
+      edges.push({ from: setId, to: fid, kind: 'has feature' })
       const ins = Array.isArray(f.inference.inputs) ? f.inference.inputs : Object.values(f.inference.inputs).flat()
       for (const x of ins) {
         if (typeof x !== 'string') continue
-        const [set, feat] = x.includes('.') ? x.split('.', 2) as [string, string] : [s.name, x]
-        const inId = `feature:${set}.${feat}`
-        node(inId, 'feature', `${set}.${feat}`)
-        edges.push({ from: inId, to: mid, kind: 'input' })
+        const name = x.includes('.') ? x : `${s.name}.${x}`
+        node(`feature:${name}`, 'feature', name, name)
+        edges.push({ from: `feature:${name}`, to: fid, kind: 'input of' })
       }
     }
   }
@@ -93,9 +128,9 @@ async function fromLists(): Promise<Lineage> {
 }
 
 /** Nodes reachable from `start` following edges forwards (downstream) or backwards (upstream). */
-export function reachable(l: Lineage, start: string, direction: 'upstream' | 'downstream'): Set<string> {
-  const seen = new Set([start])
-  const todo = [start]
+export function reachable(l: Lineage, start: readonly string[], direction: 'upstream' | 'downstream'): Set<string> {
+  const seen = new Set(start)
+  const todo = [...start]
   while (todo.length) {
     const at = todo.pop()!
     for (const e of l.edges) {

@@ -53,7 +53,7 @@ function App() {
   else if (section === 'features' && rest.length === 0) page = <FeaturesPage />
   else if (section === 'features') page = <FeatureSetPage name={rest[0]!} />
   else if (section === 'lineage') page = <LineagePage refName={rest[0]} />
-  else if (section === 'evaluations') page = <EvaluationsPage />
+  else if (section === 'evaluations') page = <EvaluationsPage me={me} />
   else page = <p>No page here. <a href={href('models')}>Models</a></p>
 
   return (

@@ -1,27 +1,48 @@
 /**
  * Evaluations (SPEC §9): a model, or two side by side, on a test suite; metrics per test case,
- * bars of the deltas, confusion matrices as heat maps. Runs `POST /v1/models/{ref}/evaluate`, or
- * reads the JSON `quiver evaluate --json` printed.
+ * bars of the deltas, confusion matrices as heat maps. Runs `POST /v1/models/{ref}/evaluate` or
+ * `POST /v1/compare`, or reads the JSON `quiver evaluate --json` / `quiver compare --json` printed.
  */
 import { useState } from 'preact/hooks'
-import { api, ApiError, enc } from '../api.js'
+import { api, ApiError, canEdit, enc, type WhoAmI } from '../api.js'
 import { DeltaBars, fmt, HeatMap } from '../charts.js'
-import { Empty } from '../components.js'
+import { Empty, useLoad } from '../components.js'
 
-/** `quiver evaluate --json`. */
+/** `quiver evaluate --json` (SPEC §9), with what the server adds (rows, latency, warnings). */
 export interface Evaluation {
   model: string
   suite: string
   task: 'classification' | 'regression'
   cases: Record<string, Record<string, unknown>>
   deterministic?: boolean
-  labels?: string[]
+  warnings?: string[]
+  latency?: { mean_ms?: number; p95_ms?: number; rows_per_second?: number }
+}
+
+/** `quiver compare --json`: both evaluations, and which way each metric moved. */
+interface Comparison {
+  a: string
+  b: string
+  better?: 'a' | 'b' | 'tie'
+  regressions?: string[]
+  promotion?: { tag: string; promoted: boolean; reason: string }
+  evaluations: { a: Evaluation; b: Evaluation }
+}
+
+interface Suite { ref: string; name: string; rows: number; label: string }
+
+function evaluationsOf(v: unknown): Evaluation[] {
+  if (Array.isArray(v)) return v as Evaluation[]
+  const o = v as Partial<Comparison & Evaluation>
+  if (o.evaluations) return [o.evaluations.a, o.evaluations.b]
+  if (o.cases) return [o as Evaluation]
+  return []
 }
 
 /** Metrics where smaller is better: their bars count a fall as a gain. */
 const LOWER_IS_BETTER = new Set(['mae', 'rmse', 'mse', 'log_loss'])
 
-export function EvaluationsPage() {
+export function EvaluationsPage({ me }: { me: WhoAmI }) {
   const [a, setA] = useState('')
   const [b, setB] = useState('')
   const [suite, setSuite] = useState('')
@@ -29,13 +50,21 @@ export function EvaluationsPage() {
   const [error, setError] = useState<string>()
   const [busy, setBusy] = useState(false)
   const [pasted, setPasted] = useState('')
+  const [comparison, setComparison] = useState<Comparison>()
+  const suites = useLoad(() => api<Suite[]>('/suites').catch(() => [] as Suite[]), [])
   const run = async (e: Event) => {
     e.preventDefault()
     setError(undefined)
     setBusy(true)
     try {
-      const refs = [a, b].map((r) => r.trim()).filter(Boolean)
-      setResults(await Promise.all(refs.map((ref) => api<Evaluation>(`/models/${enc(ref)}/evaluate`, { method: 'POST', body: { suite: suite.trim() } }))))
+      setComparison(undefined)
+      if (b.trim()) {
+        const c = await api<Comparison>('/compare', { method: 'POST', body: { a: a.trim(), b: b.trim(), suite: suite.trim() } })
+        setComparison(c)
+        setResults(evaluationsOf(c))
+      } else {
+        setResults([await api<Evaluation>(`/models/${enc(a.trim())}/evaluate`, { method: 'POST', body: { suite: suite.trim() } })])
+      }
     } catch (err) {
       setError(err instanceof ApiError && err.status === 404 && /no route/.test(err.message)
         ? `Evaluation is not available on this server's HTTP API. Run it on the command line and paste its JSON below: quiver compare ${a || 'MODEL#1'} ${b || 'MODEL#2'} --suite ${suite || 'SUITE'} --json`
@@ -48,9 +77,10 @@ export function EvaluationsPage() {
     e.preventDefault()
     setError(undefined)
     try {
-      const v = JSON.parse(pasted) as Evaluation | Evaluation[] | { a?: Evaluation; b?: Evaluation; results?: Evaluation[] }
-      const list = Array.isArray(v) ? v : 'cases' in v ? [v as Evaluation] : (v as { results?: Evaluation[] }).results ?? [(v as { a: Evaluation }).a, (v as { b: Evaluation }).b].filter(Boolean)
-      if (list.length === 0 || list.some((x) => !x || typeof x.cases !== 'object')) throw new Error('expected the JSON of quiver evaluate --json (an object with "cases"), or a list of two')
+      const v = JSON.parse(pasted) as unknown
+      const list = evaluationsOf(v)
+      if (list.length === 0 || list.some((x) => !x || typeof x.cases !== 'object')) throw new Error('expected the JSON of quiver evaluate --json or quiver compare --json')
+      setComparison((v as Partial<Comparison>).evaluations ? v as Comparison : undefined)
       setResults(list)
     } catch (err) {
       setError(`Could not read the pasted evaluation: ${(err as Error).message}`)
@@ -59,12 +89,14 @@ export function EvaluationsPage() {
   return (
     <>
       <h1>Evaluations</h1>
-      <form class="toolbar" aria-label="evaluate" onSubmit={run}>
+      {!canEdit(me) && <p class="muted">Running an evaluation needs an editor token; a viewer can read one pasted below.</p>}
+      {canEdit(me) && <form class="toolbar" aria-label="evaluate" onSubmit={run}>
         <label>Model <input required placeholder="iris#1" value={a} onInput={(e) => setA((e.target as HTMLInputElement).value)} /></label>
         <label>Compare with <input placeholder="iris#2 (optional)" value={b} onInput={(e) => setB((e.target as HTMLInputElement).value)} /></label>
-        <label>Suite <input required placeholder="iris-holdout" value={suite} onInput={(e) => setSuite((e.target as HTMLInputElement).value)} /></label>
+        <label>Suite <input required list="suites" placeholder="iris-holdout" value={suite} onInput={(e) => setSuite((e.target as HTMLInputElement).value)} /></label>
+        <datalist id="suites">{(suites.data ?? []).map((x) => <option key={x.ref} value={x.name}>{`${x.ref}: ${x.rows} rows, label ${x.label}`}</option>)}</datalist>
         <button class="primary" type="submit" disabled={busy}>{busy ? 'Evaluating…' : 'Evaluate'}</button>
-      </form>
+      </form>}
       <details>
         <summary>Paste the JSON of <code>quiver evaluate --json</code></summary>
         <form onSubmit={read}>
@@ -75,18 +107,26 @@ export function EvaluationsPage() {
       {error && <p class="error" role="alert">{error}</p>}
       {results.length === 0
         ? <Empty title="No evaluation shown yet." command="quiver suite create NAME --file samples.csv --label COL && quiver evaluate MODEL --suite NAME" />
-        : <Results results={results} />}
+        : <Results results={results} comparison={comparison} />}
     </>
   )
 }
 
-function Results({ results }: { results: Evaluation[] }) {
+function Results({ results, comparison }: { results: Evaluation[]; comparison?: Comparison }) {
   const cases = [...new Set(results.flatMap((r) => Object.keys(r.cases)))]
   const [a, b] = results
   return (
     <>
       <p>Suite <code>{a!.suite}</code> · {a!.task} · {results.map((r) => <code key={r.model}>{r.model} </code>)}
         {results.some((r) => r.deterministic === false) && <span class="error"> · not deterministic: the same sample gave different answers</span>}</p>
+      {comparison && (
+        <p data-testid="verdict">
+          {comparison.better === 'tie' ? 'No metric moved past the threshold.' : `Better: ${comparison.better === 'b' ? comparison.b : comparison.a}.`}
+          {(comparison.regressions?.length ?? 0) > 0 && <span class="error"> Regressions in: {comparison.regressions!.join(', ')}.</span>}
+          {comparison.promotion && <> {comparison.promotion.promoted ? `Tag ${comparison.promotion.tag} moved.` : `Tag ${comparison.promotion.tag} not moved: ${comparison.promotion.reason}`}</>}
+        </p>
+      )}
+      {results.flatMap((r) => (r.warnings ?? []).map((w) => <p key={r.model + w} class="muted">{r.model}: {w}</p>))}
       <h2>Metrics per test case</h2>
       <div class="scroll">
         <table aria-label="metrics">
@@ -124,7 +164,7 @@ function Results({ results }: { results: Evaluation[] }) {
           <h2>Confusion matrix (all samples)</h2>
           <div class="cards">
             {results.map((r) => Array.isArray(r.cases.all?.confusion_matrix) && (
-              <div class="card" key={r.model}><h3>{r.model}</h3><HeatMap matrix={r.cases.all!.confusion_matrix as number[][]} labels={r.labels} label={`confusion matrix of ${r.model}`} /></div>
+              <div class="card" key={r.model}><h3>{r.model}</h3><HeatMap matrix={r.cases.all!.confusion_matrix as number[][]} labels={(r.cases.all!.labels as unknown[] | undefined)?.map(String)} label={`confusion matrix of ${r.model}`} /></div>
             ))}
           </div>
         </>

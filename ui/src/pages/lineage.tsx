@@ -1,7 +1,7 @@
 /** Lineage as a drawn graph: laid out by dagre, pan by dragging or arrow keys, zoom by wheel or +/−. */
 import { useMemo, useRef, useState } from 'preact/hooks'
 import { Empty, Show, useLoad } from '../components.js'
-import { loadLineage, nodeIdOf, reachable, type Lineage } from '../lineage-data.js'
+import { loadLineage, reachable, type Lineage } from '../lineage-data.js'
 import { go, href } from '../router.js'
 
 type Direction = 'both' | 'upstream' | 'downstream'
@@ -17,7 +17,7 @@ export function LineagePage({ refName }: { refName?: string }) {
       <h1>Lineage{refName ? <>: <code>{refName}</code></> : null}</h1>
       <Show l={l}>{({ g, dagre }) => g.nodes.length === 0
         ? <Empty title="Nothing to draw yet." command="quiver upload NAME PATH --framework F; quiver lineage NAME" />
-        : <Graph g={g} dagre={dagre} focus={refName ? nodeIdOf(refName) : undefined} />}</Show>
+        : <>{g.note && <p class="muted">{g.note}; showing what pipelines and feature sets name.</p>}<Graph g={g} dagre={dagre} /></>}</Show>
     </>
   )
 }
@@ -27,10 +27,11 @@ const NODE_H = 44
 
 type Dagre = typeof import('@dagrejs/dagre').default
 
-function Graph({ g, dagre, focus }: { g: Lineage; dagre: Dagre; focus?: string }) {
+function Graph({ g, dagre }: { g: Lineage; dagre: Dagre }) {
   const [direction, setDirection] = useState<Direction>('both')
+  const focus = g.root.length > 0 ? g.root : undefined
   const shown = useMemo(() => {
-    if (!focus || !g.nodes.some((n) => n.id === focus)) return null
+    if (!focus) return null
     if (direction === 'both') return new Set([...reachable(g, focus, 'upstream'), ...reachable(g, focus, 'downstream')])
     return reachable(g, focus, direction)
   }, [g, focus, direction])
@@ -79,7 +80,7 @@ function Graph({ g, dagre, focus }: { g: Lineage; dagre: Dagre; focus?: string }
         <button type="button" aria-label="zoom out" onClick={() => zoom(1 / 1.2)}>−</button>
         <button type="button" onClick={() => setView({ x: 0, y: 0, k: 1 })}>Reset view</button>
         {focus && <a href={href('lineage')}>Whole graph</a>}
-        <span class="muted">{nodes.length} nodes, {edges.length} edges · {g.source === 'lineage' ? 'from the lineage records' : 'from pipelines and feature definitions'}</span>
+        <span class="muted">{nodes.length} nodes, {edges.length} edges · {g.source === 'lineage' ? 'recorded lineage, with the pipelines serving its versions' : 'from pipelines and feature definitions'}</span>
       </div>
       <p class="muted legend">Drag or use arrow keys to pan, wheel or +/− to zoom; Tab to a node and Enter to follow its lineage. Kinds: {kinds.join(', ')}.</p>
       <div
@@ -108,13 +109,16 @@ function Graph({ g, dagre, focus }: { g: Lineage; dagre: Dagre; focus?: string }
           </defs>
           <g transform={`translate(${view.x} ${view.y}) scale(${view.k})`} data-testid="graph-content">
             {layout.paths.map(({ e, points }, i) => (
-              <path key={i} class="edge" marker-end="url(#arrow)" d={points.map((p, k) => `${k ? 'L' : 'M'}${p.x},${p.y}`).join(' ')}><title>{e.kind ?? ''}</title></path>
+              <g key={i}>
+                <path class="edge" marker-end="url(#arrow)" d={points.map((p, k) => `${k ? 'L' : 'M'}${p.x},${p.y}`).join(' ')}><title>{e.kind ?? ''}</title></path>
+                {e.kind && points.length > 1 && <text class="edge-label" x={points[Math.floor(points.length / 2)]!.x} y={points[Math.floor(points.length / 2)]!.y - 4} text-anchor="middle">{e.kind}</text>}
+              </g>
             ))}
             {nodes.map((n) => {
               const p = layout.at.get(n.id)!
-              const open = () => go('lineage', n.kind === 'model' ? n.label : n.id)
+              const open = () => go('lineage', n.ref)
               return (
-                <g key={n.id} class={`node${n.id === focus ? ' focus' : ''}`} data-node={n.id} tabIndex={0} role="link" aria-label={`${n.kind} ${n.label}`}
+                <g key={n.id} class={`node${focus?.includes(n.id) ? ' focus' : ''}`} data-node={n.id} data-label={n.label} tabIndex={0} role="link" aria-label={`${n.kind} ${n.label}`}
                   transform={`translate(${p.x - NODE_W / 2} ${p.y - NODE_H / 2})`}
                   onClick={open} onKeyDown={(e) => { if (e.key === 'Enter') { e.stopPropagation(); open() } }}>
                   <rect width={NODE_W} height={NODE_H} rx={8} />
