@@ -183,6 +183,7 @@ describe('the web UI in Chromium', { skip: missing ?? false }, () => {
     const graph = page.getByRole('application', { name: 'lineage graph' })
     await graph.locator('[data-node="pipeline:iris-pipe"]').waitFor()
     await graph.locator('[data-node="feature:flowers.species"]').waitFor()
+    await page.getByText('recorded lineage, with the pipelines serving its versions').waitFor()
     await page.getByRole('button', { name: 'upstream' }).click()
     await graph.locator('[data-node="pipeline:iris-pipe"]').waitFor({ state: 'detached' })
     await page.getByRole('button', { name: 'downstream' }).click()
