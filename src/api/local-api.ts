@@ -22,6 +22,8 @@ import { SqlConversionClaims } from '../store/sql-conversion-claims.js'
 import { failAbandonedVersions, type Abandoned } from './interrupted-conversions.js'
 import { LocalFeatureApi } from './local-feature-api.js'
 import { followChanges } from './change-follower.js'
+import { LocalEvaluationApi } from './local-evaluation-api.js'
+import { SqlSuiteStore } from '../store/sql-suite-store.js'
 import { convertVersion, uploadModel } from './model-upload.js'
 import { ownerOf } from './process-owner.js'
 import type { ConvertOptions, InferInput, QuiverApi, ScopeOptions, UploadRequest } from './quiver-api.js'
@@ -52,6 +54,7 @@ export class LocalQuiverApi implements QuiverApi {
   readonly #store: MetadataStore
   #features?: LocalFeatureApi
   #auth?: LocalAuthApi
+  #evaluation?: LocalEvaluationApi
   #pipelines?: Pipelines
   readonly #logsDir?: string
   readonly #followMs?: number
@@ -141,6 +144,15 @@ export class LocalQuiverApi implements QuiverApi {
       this.#features = new LocalFeatureApi({ store: new SqlFeatureSetStore(this.#sqlDriver('feature sets')), registry: this.registry, inference: this.inference })
     }
     return this.#features
+  }
+
+  /** Test suites and evaluations over the same database; opened on first use. */
+  get evaluation(): LocalEvaluationApi {
+    this.#evaluation ??= new LocalEvaluationApi({
+      store: new SqlSuiteStore(this.#sqlDriver('test suites')), artifacts: this.artifacts, registry: this.registry,
+      inference: this.inference, tag: (ref, tag, workspace) => this.tag(ref, tag, { workspace }),
+    })
+    return this.#evaluation
   }
 
   /** API tokens in the same database. */

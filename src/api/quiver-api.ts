@@ -4,6 +4,7 @@ import type { ModelSchema } from '../data/schema.js'
 import type { Arch, Framework } from '../records/frameworks.js'
 import type { ModelSummary, VersionRecord } from '../records/version-record.js'
 import type { AuthApi } from './auth-api.js'
+import type { EvaluationApi } from './evaluation-api.js'
 import type { FeatureApi } from './feature-api.js'
 import type { PipelineApi } from './pipeline-api.js'
 
@@ -57,6 +58,8 @@ export interface QuiverApi {
   readonly pipelines: PipelineApi
   /** API tokens: the home's own, or a server's over `/v1/tokens`. */
   readonly auth: AuthApi
+  /** Test suites, evaluation, comparison and promotion (SPEC §9). */
+  readonly evaluation: EvaluationApi
   uploadModel(req: UploadRequest): Promise<VersionRecord>
   listModels(opts?: ScopeOptions): Promise<ModelSummary[]>
   listVersions(name: string, opts?: ScopeOptions): Promise<VersionRecord[]>

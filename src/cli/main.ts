@@ -4,6 +4,7 @@ import { packagePath } from '../package-path.js'
 import { errorMessage } from '../errors.js'
 import { convertCommand } from './commands/convert.js'
 import { featuresCommand } from './commands/features.js'
+import { compareCommand, evaluateCommand, suiteCommand } from './commands/evaluation.js'
 import { inferCommand } from './commands/infer.js'
 import { enrichCommand, lineageCommand, trainingSetCommand } from './commands/offline.js'
 import { pipelineCommand } from './commands/pipeline.js'
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   for (const make of [uploadCommand, modelsCommand, versionsCommand, showCommand, statusCommand, tagCommand, untagCommand, inferCommand, convertCommand, serveCommand, tokenCommand, featuresCommand, pipelineCommand, enrichCommand, trainingSetCommand, lineageCommand]) {
     program.addCommand(make().exitOverride().configureOutput({ outputError: () => {} }))
   }
+  for (const make of [suiteCommand, evaluateCommand, compareCommand]) program.addCommand(make().exitOverride().configureOutput({ outputError: () => {} }))
   return program
 }
 

@@ -7,6 +7,7 @@ import { InvalidInput, NotReady, RuntimeFailure, Unsupported, errorMessage } fro
 import type { ModelSummary, VersionRecord } from '../records/version-record.js'
 import { errorFromResponse } from './errors.js'
 import { RemoteFeatureApi } from './remote-feature-api.js'
+import { RemoteEvaluationApi } from './remote-evaluation-api.js'
 import { RemotePipelineApi } from './remote-pipeline-api.js'
 import { multipartBody, type FormPart } from './multipart.js'
 
@@ -37,6 +38,7 @@ export class RemoteQuiverApi implements QuiverApi, AuthApi {
   readonly #workspace: string | undefined
   readonly features: RemoteFeatureApi
   readonly pipelines: RemotePipelineApi
+  readonly evaluation: RemoteEvaluationApi
 
   constructor(opts: RemoteQuiverOptions) {
     let base: URL
@@ -52,6 +54,7 @@ export class RemoteQuiverApi implements QuiverApi, AuthApi {
     this.#token = opts.token || undefined
     this.#workspace = opts.workspace
     this.features = new RemoteFeatureApi((method, path, what, init) => this.#json(method, path, what, init), (o, extra) => this.#query(o, extra))
+    this.evaluation = new RemoteEvaluationApi((method, path, what, init) => this.#json(method, path, what, init), (o, extra) => this.#query(o, extra))
     this.pipelines = new RemotePipelineApi(
       (method, path, what, init) => this.#json(method, path, what, init),
       (method, path, what, init) => this.#fetch(method, path, what, init),

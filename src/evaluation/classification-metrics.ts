@@ -3,25 +3,12 @@
  * `precision_recall_fscore_support(average=None|'macro', zero_division='warn')`,
  * `confusion_matrix`, `roc_auc_score`), counted over integer codes in typed arrays.
  */
-import { encodeLabels, type Label, type Labels } from './labels.js'
+import { encodeLabels, type Labels } from './labels.js'
+import type { ClassificationMetrics, ClassMetrics } from './results.js'
+
+export type { ClassificationMetrics, ClassMetrics } from './results.js'
 import { rocAuc } from './roc-auc.js'
 import { mean } from './summation.js'
-
-export interface ClassMetrics { precision: number; recall: number; f1: number; support: number }
-
-export interface ClassificationMetrics {
-  rows: number
-  accuracy: number
-  precision_macro: number
-  recall_macro: number
-  f1_macro: number
-  /** Row i: true class labels[i]; column j: predicted labels[j]. */
-  confusion_matrix: number[][]
-  labels: Label[]
-  per_class: Record<string, ClassMetrics>
-  /** Present when the model gives probabilities; null when scikit-learn cannot compute it for these rows. */
-  roc_auc?: number | null
-}
 
 /** Probabilities row-major (rows × classes.length), columns in the order of the model's `classes`. */
 export interface Probabilities { values: Float64Array; classes: Labels }

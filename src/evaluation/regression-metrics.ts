@@ -1,7 +1,8 @@
 /** Regression metrics as scikit-learn computes them: `mean_absolute_error`, RMSE, `r2_score` (force_finite). */
+import type { RegressionMetrics } from './results.js'
 import { mean, pairwiseSum } from './summation.js'
 
-export interface RegressionMetrics { rows: number; mae: number; rmse: number; r2: number }
+export type { RegressionMetrics } from './results.js'
 
 export function regressionMetrics(yTrue: Float64Array, yPred: Float64Array): RegressionMetrics {
   const n = yTrue.length

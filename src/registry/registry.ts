@@ -79,6 +79,11 @@ export class Registry {
     return this.#store.updateVersion(v.id, { ...patch, status: to })
   }
 
+  /** Replaces a version's free-form metadata (promotion decisions are recorded there). */
+  setMetadata(id: number, metadata: Record<string, unknown>): Promise<VersionRecord> {
+    return this.#store.updateVersion(id, { metadata })
+  }
+
   async listModels(workspace = DEFAULT_WORKSPACE): Promise<ModelSummary[]> {
     assertValidName(workspace, 'workspace')
     return this.#store.listModels(workspace)

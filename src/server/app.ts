@@ -20,6 +20,7 @@ import { openApiDocument } from './openapi.js'
 import { KnownModels, type RequestLabels } from './request-labels.js'
 import { featureRoutes } from './v1/features.js'
 import { offlineFeatureRoutes } from './v1/offline-features.js'
+import { evaluationRoutes } from './v1/evaluation.js'
 import { modelRoutes } from './v1/models.js'
 import { pipelineRoutes } from './v1/pipelines.js'
 import { tokenRoutes, type TokenAdmin } from './v1/tokens.js'
@@ -101,6 +102,7 @@ export function createApp(opts: AppOptions): QuiverApp {
   app.route('/v1', featureRoutes(deps))
   app.route('/v1', pipelineRoutes(deps))
   app.route('/v1', whoamiRoute(Boolean(opts.auth)))
+  app.route('/v1', evaluationRoutes(deps))
   app.route('/v2', v2Routes(deps))
   // A token sees its own workspace's series and the server-wide ones, never another workspace's.
   app.get('/metrics', async (c) => c.body(await metrics.render(c.get('principal')?.workspace), 200, { 'content-type': metrics.contentType }))

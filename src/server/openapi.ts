@@ -111,6 +111,25 @@ export function openApiDocument(): OpenApiDocument {
         }, { description: 'applied sets: name, version, changed', content: json({ type: 'array', items: { type: 'object' } }) }, '201'),
       },
       '/v1/features/{set}': { get: v1('Show a feature set (newest version, or ?version=N)', { parameters: [WORKSPACE, path('set', 'feature set name')] }, { description: 'feature set', content: json({ type: 'object' }) }) },
+      '/v1/suites': { get: v1('List test suites (newest versions)', { parameters: [WORKSPACE] }, { description: 'suites', content: json({ type: 'array', items: { type: 'object' } }) }) },
+      '/v1/suites/{ref}': { get: v1('Show a test suite (NAME or NAME#VERSION, # as %23)', { parameters: [WORKSPACE, path('ref', 'suite name or name#version')] }, { description: 'suite', content: json({ type: 'object' }) }) },
+      '/v1/suites/{name}': {
+        post: v1('Create a test suite from the samples file in the body; unchanged contents are a no-op', {
+          parameters: [WORKSPACE, path('name', 'suite name'), ...['label', 'file_name', 'features', 'case'].map((name) => ({ name, in: 'query' as const, description: name === 'case' ? 'NAME=EXPR, repeatable' : name, schema: str }))],
+          requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+        }, { description: 'the suite version', content: json({ type: 'object' }) }, '201'),
+      },
+      '/v1/models/{ref}/evaluate': {
+        post: v1('Evaluate the version on a test suite: metrics per case (SPEC §9)', {
+          parameters: [REF, WORKSPACE], requestBody: { required: true, content: json({ type: 'object', required: ['suite'], properties: { suite: str } }) },
+        }, { description: 'evaluation', content: json({ type: 'object' }) }),
+      },
+      '/v1/compare': {
+        post: v1('Compare two versions on a test suite; optionally promote a tag to the better one', {
+          parameters: [WORKSPACE],
+          requestBody: { required: true, content: json({ type: 'object', required: ['a', 'b', 'suite'], properties: { a: str, b: str, suite: str, threshold: { type: 'number' }, promote: str } }) },
+        }, { description: 'comparison', content: json({ type: 'object' }) }),
+      },
       '/v1/pipelines': {
         get: v1('List pipelines (newest versions, with their deployments)', { parameters: [WORKSPACE] }, { description: 'pipelines', content: json({ type: 'array', items: ref('Pipeline') }) }),
         post: v1('Create a pipeline, or a new version of it; each step\'s inputs must be given by the previous step\'s outputs', {

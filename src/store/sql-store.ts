@@ -223,9 +223,10 @@ export class SqlMetadataStore implements MetadataStore {
 
   async blobReferences(sha256: string): Promise<number> {
     const [row] = await this.#run((db) => db.query<{ n: string | number }>(
-      `SELECT count(*) AS n FROM versions v
+      `SELECT (SELECT count(*) FROM versions v
        WHERE v.sha256 = $1 OR EXISTS (SELECT 1 FROM jsonb_each_text(v.additional_files) f WHERE f.value = $1)
-          OR v.config->'converted'->>'sha256' = $1`,
+          OR v.config->'converted'->>'sha256' = $1) + (SELECT count(*) FROM test_suites WHERE blob_sha256 = $1)
+         + (SELECT count(*) FROM evaluations WHERE inferences_sha256 = $1) AS n`,
       [sha256]))
     return Number(row!.n)
   }
