@@ -42,7 +42,7 @@ export function compareEvaluations(a: EvaluationResult, b: EvaluationResult, thr
     a: a.model, b: b.model, suite: a.suite, task: a.task, threshold, rows,
     regressions: [...new Set(rows.filter((r) => r.regression).map((r) => r.case))],
     better: pb > pa ? 'b' : pa > pb ? 'a' : 'tie',
-    evaluations: { a, b },
+    results: [a, b],
   }
 }
 

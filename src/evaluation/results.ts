@@ -88,5 +88,6 @@ export interface ComparisonResult {
   regressions: string[]
   better: 'a' | 'b' | 'tie'
   promotion?: Promotion
-  evaluations: { a: EvaluationResult; b: EvaluationResult }
+  /** Both evaluations in full, A then B. */
+  results: [EvaluationResult, EvaluationResult]
 }

@@ -7,12 +7,13 @@
 import { basename } from 'node:path'
 import * as arrow from 'apache-arrow'
 import { parseCsv } from '../data/csv.js'
-import { readParquet } from '../data/duckdb-io.js'
+import { readParquetBytes } from '../data/duckdb/files.js'
 import type { InferInput } from '../data/infer-input.js'
 import { readInputFile } from '../data/input-file.js'
 import { type FieldType, type ModelSchema, fromArrowSchema } from '../data/schema.js'
 import { readTable } from '../data/table-input.js'
 import { InvalidInput } from '../errors.js'
+import { inputLimits } from '../data/input-limits.js'
 
 export interface SampleTable {
   table: arrow.Table
@@ -39,15 +40,7 @@ async function inferSchema(input: InferInput, what: string): Promise<ModelSchema
       return header.map((name, c) => ({ name, type: csvType(rows, c), nullable: true }))
     }
     case 'json': return jsonSchema(input.value, what)
-    case 'parquet': {
-      let names: string[] = []
-      const values: unknown[][] = []
-      await readParquet(input.bytes, {
-        columns(n) { names = n; for (const _ of n) values.push([]) },
-        async rows(columns) { columns.forEach((c, k) => { for (const v of c) values[k]!.push(v) }) },
-      })
-      return names.map((name, k) => ({ name, type: valueType(values[k]!, `${what} column ${name}`), nullable: true }))
-    }
+    case 'parquet': return fromArrowSchema((await readParquetBytes(input.bytes, inputLimits())).schema)
   }
 }
 
