@@ -93,6 +93,7 @@ async function main(): Promise<void> {
     }]
   })
   printTable(results, skipped)
+  for (const s of scenarios) for (const line of (measured.has(s.name) ? s.notes?.() : undefined) ?? []) console.log(`${s.name}: ${line}`)
   if (values.json) {
     await writeFile(values.json, JSON.stringify({ scenarios: results, skipped }, null, 2) + '\n')
     console.log(`\nwrote ${values.json}`)

@@ -16,6 +16,8 @@ export interface Scenario {
    * timing `run()`; `run()` stays the fallback when the generator is missing.
    */
   readonly load?: () => import('./wrk.js').WrkLoad
+  /** Lines printed under the table after the run (peak RSS measured beside its floor, and the like). */
+  notes?(): string[]
   setup(): Promise<void>
   run(): Promise<number>
   teardown(): Promise<void>

@@ -1,0 +1,29 @@
+/**
+ * One offline task in a fresh process, printing its peak RSS (MiB) as JSON:
+ * `node --import tsx bench/offline/peak-rss.ts TASK ARGS...`.
+ */
+import * as tasks from './tasks.js'
+
+const [task, ...args] = process.argv.slice(2)
+let rows = 0
+switch (task) {
+  case 'parquet-read': rows = (await tasks.parquetToArrow(args[0]!)).numRows; break
+  case 'duckdb-read': rows = await tasks.duckdbReadAlone(`SELECT * FROM read_parquet('${args[0]}')`); break
+  case 'asof': await tasks.asofAlone(args[0]!, args[1]!, args[2]!); break
+  case 'enrich': case 'training-set': {
+    const { createLocalQuiver } = await import('../../src/api/create-local.js')
+    const api = await createLocalQuiver({ home: args[0]!, databaseUrl: '' })
+    try {
+      const r = task === 'enrich'
+        ? await api.features.enrich({ input: args[1]!, output: args[2]!, model: 'score', inputs: ['a', 'b', 'c'], as: 's' })
+        : await api.features.trainingSet({ spine: args[1]!, features: ['users.f1', 'users.f2'], output: args[2]! })
+      rows = r.rows
+    } finally {
+      await api.close()
+    }
+    break
+  }
+  default: throw new Error(`unknown task ${task}`)
+}
+process.stdout.write(`${JSON.stringify({ task, rows, peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`)
+process.exit(0)
