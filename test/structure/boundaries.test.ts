@@ -26,6 +26,7 @@ const FORBIDDEN: Record<string, string[]> = {
   server: ['store', 'artifacts', 'runtimes', 'cli', 'client'],
   client: ['store', 'artifacts', 'runtimes', 'registry', 'pipelines', 'features', 'server', 'cli'],
   cli: ['store', 'artifacts', 'runtimes', 'registry', 'pipelines', 'server'],
+  jobs: ['records', 'registry', 'artifacts', 'runtimes', 'pipelines', 'features', 'api', 'server', 'client', 'cli', 'data'],
 }
 
 function sourceFiles(dir: string): string[] {

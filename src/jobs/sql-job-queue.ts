@@ -1,0 +1,137 @@
+import { Conflict, InvalidInput, NotFound } from '../errors.js'
+import type { SqlExecutor } from '../store/driver.js'
+import type { EnqueueOptions, Heartbeat, JobQueue, JobRecord } from './job-queue.js'
+
+const COLUMNS = `id, kind, payload, state, attempts, max_attempts, worker, progress, message, cancel_requested,
+  result, error, created_at, updated_at`
+
+
+/**
+ * The job queue in the metadata database (migration 015). Claims use `FOR UPDATE SKIP LOCKED`, so
+ * any number of processes on one PostgreSQL take different jobs without waiting on each other;
+ * on PGlite the same statements run in the one process that holds the home.
+ */
+export class SqlJobQueue implements JobQueue {
+  readonly #db: SqlExecutor
+  readonly #retryBaseMs: number
+
+  /** `retryBaseMs`: the wait before a failed job runs again, times 4 per attempt (default 1 s: 1 s, 4 s, 16 s …). */
+  constructor(db: SqlExecutor, opts: { retryBaseMs?: number } = {}) {
+    this.#db = db
+    this.#retryBaseMs = opts.retryBaseMs ?? 1000
+  }
+
+  async enqueue(kind: string, payload: Record<string, unknown>, opts: EnqueueOptions = {}): Promise<JobRecord> {
+    if (!/^[a-z][a-z0-9_.-]{0,63}$/.test(kind)) {
+      throw new InvalidInput(`job kind '${kind}' must be 1-64 lower-case letters, digits, . _ -`, { field: 'kind', got: kind })
+    }
+    const max = opts.maxAttempts ?? 3
+    if (!Number.isInteger(max) || max < 1) throw new InvalidInput(`maxAttempts must be a positive integer, got ${max}`, { field: 'maxAttempts', got: String(max) })
+    const [row] = await this.#db.query<JobRow>(
+      `INSERT INTO jobs (kind, payload, max_attempts) VALUES ($1, $2::jsonb, $3) RETURNING ${COLUMNS}`,
+      [kind, JSON.stringify(payload), max],
+    )
+    return toJob(row!)
+  }
+
+  async get(id: number): Promise<JobRecord> {
+    const [row] = await this.#db.query<JobRow>(`SELECT ${COLUMNS} FROM jobs WHERE id = $1`, [id])
+    if (!row) throw new NotFound(`job ${id} does not exist`, { job: id })
+    return toJob(row)
+  }
+
+  async claim(worker: string, kinds: readonly string[], leaseMs: number): Promise<JobRecord | null> {
+    const [row] = await this.#db.query<JobRow>(
+      `UPDATE jobs SET state = 'running', worker = $1, attempts = attempts + 1, progress = 0, message = NULL,
+         lease_until = now() + $3 * interval '1 millisecond', updated_at = now()
+       WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_after <= now() AND kind = ANY($2::text[])
+                   ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
+       RETURNING ${COLUMNS}`,
+      [worker, [...kinds], leaseMs],
+    )
+    return row ? toJob(row) : null
+  }
+
+  async heartbeat(id: number, worker: string, leaseMs: number, progress: { fraction?: number; message?: string } = {}): Promise<Heartbeat> {
+    const [row] = await this.#db.query<{ cancel_requested: boolean }>(
+      `UPDATE jobs SET lease_until = now() + $3 * interval '1 millisecond', updated_at = now(),
+         progress = COALESCE($4, progress), message = COALESCE($5, message)
+       WHERE id = $1 AND worker = $2 AND state = 'running' RETURNING cancel_requested`,
+      [id, worker, leaseMs, progress.fraction === undefined ? null : Math.min(1, Math.max(0, progress.fraction)), progress.message ?? null],
+    )
+    return row ? { lost: false, cancelRequested: row.cancel_requested } : { lost: true, cancelRequested: false }
+  }
+
+  async complete(id: number, worker: string, result: unknown): Promise<void> {
+    await this.#finish(id, worker, `state = 'succeeded', progress = 1, result = $3::jsonb`, [JSON.stringify(result ?? null)])
+  }
+
+  async fail(id: number, worker: string, error: string): Promise<JobRecord | null> {
+    const [row] = await this.#db.query<JobRow>(
+      `UPDATE jobs SET error = $3, worker = NULL, lease_until = NULL, updated_at = now(),
+         state = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END,
+         run_after = now() + $4 * interval '1 millisecond' * CASE WHEN attempts < max_attempts THEN power(4, attempts - 1) ELSE 0 END
+       WHERE id = $1 AND worker = $2 AND state = 'running' RETURNING ${COLUMNS}`,
+      [id, worker, error, this.#retryBaseMs],
+    )
+    return row ? toJob(row) : null
+  }
+
+  async markCancelled(id: number, worker: string): Promise<void> {
+    await this.#finish(id, worker, `state = 'cancelled', error = 'cancelled'`, [])
+  }
+
+  async cancel(id: number): Promise<JobRecord> {
+    const [row] = await this.#db.query<JobRow>(
+      `UPDATE jobs SET cancel_requested = true, updated_at = now(),
+         state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END,
+         error = CASE WHEN state = 'queued' THEN 'cancelled' ELSE error END
+       WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id],
+    )
+    if (!row) throw new NotFound(`job ${id} does not exist`, { job: id })
+    const job = toJob(row)
+    if (job.state === 'succeeded' || job.state === 'failed') throw new Conflict(`job ${id} already ${job.state}`, { job: id, state: job.state })
+    return job
+  }
+
+  async sweepDead(): Promise<number[]> {
+    const rows = await this.#db.query<{ id: string | number }>(
+      `UPDATE jobs SET state = CASE WHEN cancel_requested THEN 'cancelled' WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END,
+         error = 'worker ' || worker || ' stopped renewing its lease', worker = NULL, lease_until = NULL, updated_at = now()
+       WHERE state = 'running' AND lease_until < now() RETURNING id`,
+    )
+    return rows.map((r) => Number(r.id))
+  }
+
+  async #finish(id: number, worker: string, set: string, params: unknown[]): Promise<void> {
+    const rows = await this.#db.query(
+      `UPDATE jobs SET ${set}, worker = NULL, lease_until = NULL, updated_at = now()
+       WHERE id = $1 AND worker = $2 AND state = 'running' RETURNING id`,
+      [id, worker, ...params],
+    )
+    if (!rows.length) throw new Conflict(`job ${id} is no longer held by worker ${worker}`, { job: id, worker })
+  }
+}
+
+interface JobRow {
+  id: string | number
+  kind: string
+  payload: Record<string, unknown>
+  state: JobRecord['state']
+  attempts: number
+  max_attempts: number
+  worker: string | null
+  progress: number
+  message: string | null
+  cancel_requested: boolean
+  result: unknown
+  error: string | null
+  created_at: Date | string
+  updated_at: Date | string
+}
+
+function toJob(r: JobRow): JobRecord {
+  const iso = (t: Date | string) => (t instanceof Date ? t.toISOString() : new Date(t).toISOString())
+  return { ...r, id: Number(r.id), progress: Number(r.progress), created_at: iso(r.created_at), updated_at: iso(r.updated_at) }
+}
