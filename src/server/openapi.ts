@@ -185,6 +185,9 @@ export function openApiDocument(): OpenApiDocument {
       '/v2/models/{name}/versions/{version}/infer': { post: infer([NAME, VERSION]) },
       '/metrics': { get: { summary: 'Prometheus metrics', tags: ['ops'], responses: { '200': { description: 'text exposition format' } } } },
       '/openapi.json': { get: { summary: 'This document', tags: ['ops'], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+      '/': { get: { summary: 'The web UI (index.html, revalidated on every load; no token needed)', tags: ['ui'], responses: { '200': { description: 'HTML' }, '503': { description: 'the UI is not built' } } } },
+      '/assets/{file}': { get: { summary: 'The web UI\'s content-hashed scripts and styles, cached as immutable', tags: ['ui'], parameters: [path('file', 'asset file name')], responses: { '200': { description: 'the file' }, '404': { description: 'no such asset' } } } },
+      '/v1/whoami': { get: v1('The workspace, role and user of the presented token (role null when the server runs without auth)', {}, { description: 'the caller', content: json({ type: 'object', properties: { auth: { type: 'boolean' }, workspace: str, role: str, user: str } }) }) },
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'needed when the server runs with --auth' } },

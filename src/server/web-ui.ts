@@ -6,7 +6,7 @@
  * actions its role may take.
  */
 import { readFile, stat } from 'node:fs/promises'
-import { extname, join, normalize, sep } from 'node:path'
+import { extname, join } from 'node:path'
 import { Hono } from 'hono'
 import { packagePath } from '../package-path.js'
 import type { AppEnv } from './context.js'
@@ -22,7 +22,7 @@ const TYPES: Record<string, string> = {
 
 const IMMUTABLE = 'public, max-age=31536000, immutable'
 
-/** Routes for `/`, `/index.html` and `/assets/*`; mount before authentication. */
+/** Routes for `/` and `/assets/{file}`; mount before authentication. */
 export function webUiRoutes(root = packagePath('dist/ui')): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   const index = async () => {
@@ -35,11 +35,11 @@ export function webUiRoutes(root = packagePath('dist/ui')): Hono<AppEnv> {
     return new Response(html, { headers: { 'content-type': TYPES['.html']!, 'cache-control': 'no-cache' } })
   }
   app.get('/', index)
-  app.get('/index.html', index)
-  app.get('/assets/*', async (c) => {
-    const rel = normalize(decodeURIComponent(c.req.path).slice(1))
-    if (!rel.startsWith(`assets${sep}`) || rel.includes('..')) return c.notFound()
-    const path = join(root, rel)
+  app.get('/assets/:file', async (c) => {
+    const file = c.req.param('file')
+    // Vite writes assets flat into assets/: a name is letters, digits, '-', '_' and '.', never '..'.
+    if (!/^[\w-]+(\.[\w-]+)+$/.test(file)) return c.notFound()
+    const path = join(root, 'assets', file)
     const info = await stat(path).catch(() => null)
     if (!info?.isFile()) return c.notFound()
     return new Response(await readFile(path), {
