@@ -7,7 +7,7 @@ const COLUMNS = `id, kind, payload, state, attempts, max_attempts, worker, progr
 
 
 /**
- * The job queue in the metadata database (migration 015). Claims use `FOR UPDATE SKIP LOCKED`, so
+ * The job queue in the metadata database (migration 016). Claims use `FOR UPDATE SKIP LOCKED`, so
  * any number of processes on one PostgreSQL take different jobs without waiting on each other;
  * on PGlite the same statements run in the one process that holds the home.
  */
