@@ -26,7 +26,8 @@ import { LocalEvaluationApi } from './local-evaluation-api.js'
 import { SqlSuiteStore } from '../store/sql-suite-store.js'
 import { convertVersion, uploadModel } from './model-upload.js'
 import { ownerOf } from './process-owner.js'
-import type { ConvertOptions, InferInput, QuiverApi, ScopeOptions, UploadRequest } from './quiver-api.js'
+import type { ArtifactDownload, ConvertOptions, InferInput, QuiverApi, ScopeOptions, UploadRequest } from './quiver-api.js'
+import { LocalRegistryApi } from './local-registry-api.js'
 
 export interface LocalQuiverDeps {
   store: MetadataStore
@@ -56,6 +57,7 @@ export class LocalQuiverApi implements QuiverApi {
   #auth?: LocalAuthApi
   #evaluation?: LocalEvaluationApi
   #pipelines?: Pipelines
+  #registries?: LocalRegistryApi
   readonly #logsDir?: string
   readonly #followMs?: number
   readonly #background = new Set<Promise<unknown>>()
@@ -159,6 +161,17 @@ export class LocalQuiverApi implements QuiverApi {
   get auth(): AuthApi {
     this.#auth ??= new LocalAuthApi(new SqlTokenStore(this.#sqlDriver('API tokens')))
     return this.#auth
+  }
+
+  /** Other registries, kept in the same database. */
+  get registries(): LocalRegistryApi {
+    this.#registries ??= new LocalRegistryApi(this.#sqlDriver('registries'), (req) => this.uploadModel(req))
+    return this.#registries
+  }
+
+  async downloadArtifact(ref: string, opts: ScopeOptions = {}): Promise<ArtifactDownload> {
+    const version = await this.registry.resolve(ref, opts.workspace)
+    return { version, stream: (await this.artifacts.open(version.sha256)) as AsyncIterable<Uint8Array> }
   }
 
   #sqlDriver(what: string) {

@@ -7,6 +7,7 @@ import type { AuthApi } from './auth-api.js'
 import type { EvaluationApi } from './evaluation-api.js'
 import type { FeatureApi } from './feature-api.js'
 import type { PipelineApi } from './pipeline-api.js'
+import type { RegistryApi } from './registry-api.js'
 
 export type UploadSource =
   | { path: string }
@@ -60,6 +61,8 @@ export interface QuiverApi {
   readonly auth: AuthApi
   /** Test suites, evaluation, comparison and promotion (SPEC §9). */
   readonly evaluation: EvaluationApi
+  /** Other registries to import from (SPEC §10). */
+  readonly registries: RegistryApi
   uploadModel(req: UploadRequest): Promise<VersionRecord>
   listModels(opts?: ScopeOptions): Promise<ModelSummary[]>
   listVersions(name: string, opts?: ScopeOptions): Promise<VersionRecord[]>
@@ -77,5 +80,12 @@ export interface QuiverApi {
   inferVersion(version: VersionRecord, input: InferInput): Promise<Table>
   /** Converts a version left in `pending_conversion` (by an upload with `noWait` in another process). */
   convertPending(ref: string, opts?: ConvertOptions): Promise<VersionRecord>
+  /** The version's main artifact, as uploaded (what another Quiver imports). */
+  downloadArtifact(ref: string, opts?: ScopeOptions): Promise<ArtifactDownload>
   close(): Promise<void>
+}
+
+export interface ArtifactDownload {
+  version: VersionRecord
+  stream: AsyncIterable<Uint8Array>
 }

@@ -2,7 +2,8 @@
 import { Readable } from 'node:stream'
 import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow'
 import type { AuthApi, CreatedToken, CreateTokenRequest, Principal, TokenInfo } from '../api/auth-api.js'
-import type { InferInput, QuiverApi, ScopeOptions, UploadRequest } from '../api/quiver-api.js'
+import type { ArtifactDownload, InferInput, QuiverApi, ScopeOptions, UploadRequest } from '../api/quiver-api.js'
+import { RemoteRegistryApi } from './remote-registry-api.js'
 import { InvalidInput, NotReady, RuntimeFailure, Unsupported, errorMessage } from '../errors.js'
 import type { ModelSummary, VersionRecord } from '../records/version-record.js'
 import { errorFromResponse } from './errors.js'
@@ -39,6 +40,7 @@ export class RemoteQuiverApi implements QuiverApi, AuthApi {
   readonly features: RemoteFeatureApi
   readonly pipelines: RemotePipelineApi
   readonly evaluation: RemoteEvaluationApi
+  readonly registries: RemoteRegistryApi
 
   constructor(opts: RemoteQuiverOptions) {
     let base: URL
@@ -55,6 +57,7 @@ export class RemoteQuiverApi implements QuiverApi, AuthApi {
     this.#workspace = opts.workspace
     this.features = new RemoteFeatureApi((method, path, what, init) => this.#json(method, path, what, init), (o, extra) => this.#query(o, extra))
     this.evaluation = new RemoteEvaluationApi((method, path, what, init) => this.#json(method, path, what, init), (o, extra) => this.#query(o, extra))
+    this.registries = new RemoteRegistryApi((method, path, what, init) => this.#json(method, path, what, init), (o, extra) => this.#query(o, extra))
     this.pipelines = new RemotePipelineApi(
       (method, path, what, init) => this.#json(method, path, what, init),
       (method, path, what, init) => this.#fetch(method, path, what, init),
@@ -133,6 +136,13 @@ export class RemoteQuiverApi implements QuiverApi, AuthApi {
       body,
     })
     return tableFromIPC(new Uint8Array(await res.arrayBuffer()))
+  }
+
+  /** Streams the version's artifact from `/v1/models/{ref}/artifact`. */
+  async downloadArtifact(ref: string, opts: ScopeOptions = {}): Promise<ArtifactDownload> {
+    const version = await this.getVersion(ref, opts)
+    const res = await this.#fetch('GET', `/v1/models/${enc(`${version.name}:${version.version}`)}/artifact${this.#query(opts)}`, `download ${ref}`)
+    return { version, stream: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>) }
   }
 
   /** The server's `/v1/tokens`. */

@@ -33,7 +33,7 @@ export const RUNTIME_TABLE: Readonly<Record<NamedFramework, FrameworkFacts>> = O
   python: row(['python'], 'containerized', { nullsPass: true, artifact: 'archive', v2Platform: 'quiver_python' }),
   custom: row(['python'], 'containerized', { nullsPass: true, artifact: 'archive', v2Platform: 'quiver_custom' }),
   js: row(['js'], 'containerized', { nullsPass: true, v2Platform: 'quiver_js' }),
-  mlflow: row([], 'containerized', { v2Platform: 'mlflow' }),
+  mlflow: row(['mlflow'], 'containerized', { schemas: 'model', v2Platform: 'mlflow' }),
   remote: row(['remote'], 'remote', { schemas: 'model', v2Platform: 'quiver_remote' }),
 })
 
@@ -54,6 +54,7 @@ const FACTORIES: Readonly<Record<string, () => Promise<Runtime>>> = {
   converted: async () => new (await import('./convert/converted-runtime.js')).ConvertedRuntime(),
   js: async () => new (await import('./js/js-runtime.js')).JsRuntime(),
   remote: async () => new (await import('./remote/remote-runtime.js')).RemoteRuntime(),
+  mlflow: async () => new (await import('./mlflow/mlflow-runtime.js')).MlflowRuntime(),
 }
 
 /** One instance of each runtime per Quiver process. */

@@ -23,6 +23,7 @@ import { offlineFeatureRoutes } from './v1/offline-features.js'
 import { evaluationRoutes } from './v1/evaluation.js'
 import { modelRoutes } from './v1/models.js'
 import { pipelineRoutes } from './v1/pipelines.js'
+import { registryRoutes } from './v1/registries.js'
 import { tokenRoutes, type TokenAdmin } from './v1/tokens.js'
 import { v2Routes } from './v2/routes.js'
 import { webUiRoutes, whoamiRoute } from './web-ui.js'
@@ -101,6 +102,7 @@ export function createApp(opts: AppOptions): QuiverApp {
   app.route('/v1', offlineFeatureRoutes(deps))
   app.route('/v1', featureRoutes(deps))
   app.route('/v1', pipelineRoutes(deps))
+  app.route('/v1', registryRoutes(deps))
   app.route('/v1', whoamiRoute(Boolean(opts.auth)))
   app.route('/v1', evaluationRoutes(deps))
   app.route('/v2', v2Routes(deps))

@@ -98,6 +98,21 @@ export function openApiDocument(): OpenApiDocument {
         }, version),
       },
       '/v1/models/{name}/tags/{tag}': { delete: v1('Remove a tag from a model', { parameters: [NAME, path('tag', 'tag'), WORKSPACE] }) },
+      '/v1/models/{ref}/artifact': { get: v1('Download the version\'s artifact as uploaded (what another Quiver imports)', { parameters: [REF, WORKSPACE] }, { description: 'the artifact bytes', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }) },
+      '/v1/registries': {
+        get: v1('List the registries models are imported from', { parameters: [WORKSPACE] }, { description: 'registries', content: json({ type: 'array', items: { type: 'object' } }) }),
+        post: v1('Add a registry (type mlflow or quiver)', {
+          parameters: [WORKSPACE], requestBody: { required: true, content: json({ type: 'object', required: ['name', 'type', 'url'], properties: { name: str, type: { enum: ['mlflow', 'quiver'] }, url: str } }) },
+        }, { description: 'registry', content: json({ type: 'object' }) }, '201'),
+      },
+      '/v1/registries/{registry}/models': { get: v1('List the models of a registry', { parameters: [path('registry', 'registry name'), WORKSPACE] }, { description: 'models', content: json({ type: 'array', items: { type: 'object' } }) }) },
+      '/v1/registries/{registry}/models/{model}/versions': { get: v1('List the versions of a registry\'s model', { parameters: [path('registry', 'registry name'), path('model', 'model name there'), WORKSPACE] }, { description: 'versions', content: json({ type: 'array', items: { type: 'object' } }) }) },
+      '/v1/registries/{registry}/models/{model}/versions/{version}/import': {
+        post: v1('Import a registry\'s version (artifact, schemas, metadata) as a new version, with metadata.source and a lineage edge', {
+          parameters: [path('registry', 'registry name'), path('model', 'model name there'), path('version', 'version there'), WORKSPACE],
+          requestBody: { required: true, content: json({ type: 'object', required: ['name'], properties: { name: str, tags: { type: 'array', items: str }, description: str, metadata: { type: 'object' }, input_schema: { type: 'array' }, output_schema: { type: 'array' }, trust: { type: 'boolean' } } }) },
+        }, version, '201'),
+      },
       '/v1/tokens': {
         get: v1('List the workspace\'s API tokens (owner)', { parameters: [WORKSPACE] }, { description: 'tokens', content: json({ type: 'array', items: ref('Token') }) }),
         post: v1('Create an API token (owner); the secret is in this answer only', {

@@ -20,8 +20,9 @@ export function uploadCommand(): Command {
   return new Command('upload')
     .description('upload a model file as a new version of NAME')
     .argument('<name>', 'model name (DNS label: a-z, 0-9, -)')
-    .argument('<path>', 'model file (model.onnx, model.pkl, step.zip, …)')
-    .requiredOption('--framework <framework>', 'onnx, sklearn, xgboost, pytorch, python, custom, …')
+    .argument('[path]', 'model file (model.onnx, model.pkl, step.zip, …), or the endpoint URL of a remote model')
+    .option('--framework <framework>', 'onnx, sklearn, xgboost, pytorch, python, custom, js, remote, …')
+    .option('--from-registry <reg/model/version>', 'import a version of another registry (see quiver registry) instead of a file')
     .option('--input-schema <file>', 'input schema JSON file (see docs/schemas.md); read from the model for onnx')
     .option('--output-schema <file>', 'output schema JSON; read from the model for onnx')
     .option('--tag <tag>', 'tag the version once ready (repeatable)', collect)
@@ -36,11 +37,25 @@ export function uploadCommand(): Command {
     .option('--protocol <protocol>', 'remote: the endpoint protocol (v2, mlflow, json); PATH is then the endpoint URL')
     .option('--timeout-ms <ms>', 'remote: time one call may take', (v) => Number(v))
     .option('--retries <n>', 'remote: retries on 5xx and connection errors', (v) => Number(v))
-    .action(async (name: string, path: string, o, cmd: Command) => {
+    .action(async (name: string, path: string | undefined, o, cmd: Command) => {
+      if (o.fromRegistry !== undefined && (path !== undefined || o.framework !== undefined)) {
+        throw new InvalidInput('--from-registry imports the artifact and framework from the registry: give neither PATH nor --framework with it', { field: 'from_registry' })
+      }
+      if (o.fromRegistry === undefined && (path === undefined || o.framework === undefined)) {
+        throw new InvalidInput('upload needs PATH and --framework (or --from-registry REG/MODEL/VERSION)', { field: path === undefined ? 'path' : 'framework' })
+      }
       const version = await withApi(cmd, async (api, g) => {
+        if (o.fromRegistry !== undefined) {
+          return api.registries.importVersion({
+            name, from: o.fromRegistry, tags: o.tag ?? [], description: o.description, metadata: o.meta ? parseMeta(o.meta) : undefined,
+            inputSchema: o.inputSchema ? await readSchemaFile(o.inputSchema, 'input schema') : undefined,
+            outputSchema: o.outputSchema ? await readSchemaFile(o.outputSchema, 'output schema') : undefined,
+            trust: Boolean(o.trust), onProgress: progress,
+          }, { workspace: g.workspace })
+        }
         const v = await api.uploadModel({
           name,
-          source: o.framework === 'remote' ? endpointSource(endpointOf(path, o)) : { path },
+          source: o.framework === 'remote' ? endpointSource(endpointOf(path!, o)) : { path: path! },
           framework: o.framework as Framework,
           workspace: g.workspace,
           inputSchema: o.inputSchema ? await readSchemaFile(o.inputSchema, 'input schema') : undefined,

@@ -1,4 +1,5 @@
 /** REST `/v1/models…`: the command line's registry and inference commands over HTTP. */
+import { Readable } from 'node:stream'
 import { Hono, type Context } from 'hono'
 import { writeTable } from '../../data/table-output.js'
 import { InvalidInput } from '../../errors.js'
@@ -47,6 +48,16 @@ export function modelRoutes(deps: ServerDeps): Hono<AppEnv> {
   app.get('/models/:name/versions/:version/status', (c) => status(c, pathRef(c)))
   app.post('/models/:name/versions/:version/infer', (c) => infer(c, pathRef(c)))
   app.get('/models/:ref', (c) => show(c, named(c, c.req.param('ref'))))
+  app.get('/models/:ref/artifact', async (c) => {
+    const ref = named(c, c.req.param('ref'))
+    const { version, stream } = await api.downloadArtifact(ref, scopeOf(c, ref))
+    return c.body(Readable.toWeb(Readable.from(stream)) as ReadableStream<Uint8Array>, 200, {
+      'content-type': 'application/octet-stream',
+      'content-length': String(version.size_bytes),
+      'content-disposition': `attachment; filename="${version.file_name.replace(/["\\\r\n]/g, '_')}"`,
+      'x-quiver-sha256': version.sha256,
+    })
+  })
   app.get('/models/:ref/status', (c) => status(c, named(c, c.req.param('ref'))))
   app.post('/models/:ref/infer', (c) => infer(c, named(c, c.req.param('ref'))))
 
