@@ -40,6 +40,7 @@ export async function createLocalQuiver(opts: LocalQuiverOptions): Promise<Local
     store,
     artifacts: openArtifactStore({ home }),
     logsDir: join(home, 'logs'),
+    onlineDir: join(home, 'online'),
     detachConversion: opts.detachConversions ? (v, tags) => spawnDetachedConversion(home, v, tags) : undefined,
   })
   try {

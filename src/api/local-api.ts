@@ -37,6 +37,8 @@ export interface LocalQuiverDeps {
   concurrency?: Partial<ConcurrencyLimits>
   /** Where pipeline inference logs are written (`<home>/logs`); absent → not logged. */
   logsDir?: string
+  /** Where the embedded online feature store keeps its files (`<home>/online`); absent → in memory. */
+  onlineDir?: string
   /** How often deployed pipelines re-resolve tags moved by other processes (default 5 s). */
   followMs?: number
   /**
@@ -59,6 +61,7 @@ export class LocalQuiverApi implements QuiverApi {
   #pipelines?: Pipelines
   #registries?: LocalRegistryApi
   readonly #logsDir?: string
+  readonly #onlineDir?: string
   readonly #followMs?: number
   readonly #background = new Set<Promise<unknown>>()
   readonly #detachConversion?: (version: VersionRecord, tags: readonly string[]) => number | undefined
@@ -74,6 +77,7 @@ export class LocalQuiverApi implements QuiverApi {
     this.inference = new InferencePath({ registry: this.registry, artifacts: this.artifacts, runtimes: this.runtimes, concurrency: deps.concurrency })
     this.#detachConversion = deps.detachConversion
     this.#logsDir = deps.logsDir
+    this.#onlineDir = deps.onlineDir
     this.#followMs = deps.followMs
     if (deps.store instanceof SqlMetadataStore) this.claims = new SqlConversionClaims(deps.store.driver)
   }
@@ -143,7 +147,9 @@ export class LocalQuiverApi implements QuiverApi {
   /** Feature sets over the same database; opened on first use. */
   get features(): LocalFeatureApi {
     if (!this.#features) {
-      this.#features = new LocalFeatureApi({ store: new SqlFeatureSetStore(this.#sqlDriver('feature sets')), registry: this.registry, inference: this.inference })
+      this.#features = new LocalFeatureApi({
+        store: new SqlFeatureSetStore(this.#sqlDriver('feature sets')), registry: this.registry, inference: this.inference, onlineDir: this.#onlineDir,
+      })
     }
     return this.#features
   }
@@ -265,6 +271,7 @@ export class LocalQuiverApi implements QuiverApi {
     await (await this.#changes?.catch(() => null))?.close()
     await Promise.allSettled([...this.#background])
     await this.#pipelines?.close()
+    await this.#features?.close()
     await this.inference.close()
     await this.runtimes.dispose()
     await this.registry.close()

@@ -5,6 +5,7 @@ import { errorMessage } from '../errors.js'
 import { convertCommand } from './commands/convert.js'
 import { featuresCommand } from './commands/features.js'
 import { compareCommand, evaluateCommand, suiteCommand } from './commands/evaluation.js'
+import { fetchCommand } from './commands/fetch.js'
 import { inferCommand } from './commands/infer.js'
 import { enrichCommand, lineageCommand, trainingSetCommand } from './commands/offline.js'
 import { pipelineCommand } from './commands/pipeline.js'
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   for (const make of [uploadCommand, modelsCommand, versionsCommand, showCommand, statusCommand, tagCommand, untagCommand, inferCommand, convertCommand, serveCommand, tokenCommand, featuresCommand, pipelineCommand, enrichCommand, trainingSetCommand, lineageCommand, registryCommand]) {
     program.addCommand(make().exitOverride().configureOutput({ outputError: () => {} }))
   }
+  program.addCommand(fetchCommand().exitOverride().configureOutput({ outputError: () => {} }))
   for (const make of [suiteCommand, evaluateCommand, compareCommand]) program.addCommand(make().exitOverride().configureOutput({ outputError: () => {} }))
   return program
 }

@@ -1,6 +1,7 @@
 /** Feature sets over HTTP: every `FeatureApi` call becomes a request to `/v1/features…`. */
 import type {
-  AppliedFeatureSet, EnrichRequest, FeatureApi, FeatureSetRecord, LineageDirection, LineageGraph, OfflineResult, TrainingSetRequest,
+  AppliedFeatureSet, EnrichRequest, EntityKey, FeatureApi, FeatureSetRecord, FetchResult, LineageDirection, LineageGraph,
+  MaterializeResult, MaterializeWindow, OfflineResult, TrainingSetRequest,
 } from '../api/feature-api.js'
 import type { ScopeOptions } from '../api/quiver-api.js'
 
@@ -43,4 +44,31 @@ export class RemoteFeatureApi implements FeatureApi {
   lineage(ref: string, opts: ScopeOptions & { direction?: LineageDirection } = {}): Promise<LineageGraph> {
     return this.#json('GET', `/v1/lineage/${enc(ref)}${this.#query(opts, { direction: opts.direction })}`, `lineage of ${ref}`)
   }
+
+  materialize(set: string, opts: ScopeOptions & MaterializeWindow = {}): Promise<MaterializeResult> {
+    return this.#json('POST', `/v1/features/${enc(set)}/materialize${this.#query(opts)}`, `materialize feature set ${set}`, {
+      headers: JSON_BODY, body: JSON.stringify({ start: opts.start, end: opts.end }),
+    })
+  }
+
+  fetch(set: string, key: EntityKey, opts: ScopeOptions & { features?: string[] } = {}): Promise<FetchResult> {
+    return this.#json('POST', `/v1/features/${enc(set)}/fetch${this.#query(opts)}`, `fetch features of ${set}`, {
+      headers: JSON_BODY, body: stringify({ keys: key, features: opts.features }),
+    })
+  }
+
+  fetchMany(set: string, keys: EntityKey[], opts: ScopeOptions & { features?: string[] } = {}): Promise<FetchResult[]> {
+    return this.#json('POST', `/v1/features/${enc(set)}/fetch${this.#query(opts)}`, `fetch features of ${set}`, {
+      headers: JSON_BODY, body: stringify({ keys, features: opts.features }),
+    })
+  }
+
+  fetchInference(ref: string, keys: EntityKey[], opts: ScopeOptions & { set?: string } = {}): Promise<FetchResult[]> {
+    return this.#json('POST', `/v1/models/${enc(ref)}/fetch-inference${this.#query(opts)}`, `fetch inference of ${ref}`, {
+      headers: JSON_BODY, body: stringify({ keys, set: opts.set }),
+    })
+  }
 }
+
+/** JSON with bigint key values written as digit strings (the server reads them back exactly). */
+const stringify = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))

@@ -21,6 +21,7 @@ import { KnownModels, type RequestLabels } from './request-labels.js'
 import { featureRoutes } from './v1/features.js'
 import { offlineFeatureRoutes } from './v1/offline-features.js'
 import { evaluationRoutes } from './v1/evaluation.js'
+import { featureFetchRoutes } from './v1/feature-fetch.js'
 import { modelRoutes } from './v1/models.js'
 import { pipelineRoutes } from './v1/pipelines.js'
 import { registryRoutes } from './v1/registries.js'
@@ -101,6 +102,7 @@ export function createApp(opts: AppOptions): QuiverApp {
   app.route('/v1', tokenRoutes(deps, opts.tokens))
   app.route('/v1', offlineFeatureRoutes(deps))
   app.route('/v1', featureRoutes(deps))
+  app.route('/v1', featureFetchRoutes(deps))
   app.route('/v1', pipelineRoutes(deps))
   app.route('/v1', registryRoutes(deps))
   app.route('/v1', whoamiRoute(Boolean(opts.auth)))

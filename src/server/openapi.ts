@@ -145,6 +145,30 @@ export function openApiDocument(): OpenApiDocument {
           requestBody: { required: true, content: json({ type: 'object', required: ['a', 'b', 'suite'], properties: { a: str, b: str, suite: str, threshold: { type: 'number' }, promote: str } }) },
         }, { description: 'comparison', content: json({ type: 'object' }) }),
       },
+      '/v1/features/{set}/fetch': {
+        get: v1('Online features of one entity: its key columns as query parameters, ?features=F,… (default all); JSON, or Avro binary on Accept: avro/binary', {
+          parameters: [WORKSPACE, path('set', 'feature set name')],
+        }, { description: 'SPEC §7 fetch result: keys, features, models, missing', content: json({ type: 'object' }) }),
+        post: v1('Online features of one entity ({"keys": {...}}) or several ({"keys": [{...}]}); JSON, or Avro binary on Accept: avro/binary', {
+          parameters: [WORKSPACE, path('set', 'feature set name')],
+          requestBody: { required: true, content: json({ type: 'object', required: ['keys'], properties: { keys: { type: ['object', 'array'] }, features: { type: 'array', items: str } } }) },
+        }, { description: 'one fetch result, or an array of them', content: json({ type: ['object', 'array'] }) }),
+      },
+      '/v1/features/{set}/schema': {
+        get: v1('The Avro schema of a fetch response (?features=F,… for a subset)', { parameters: [WORKSPACE, path('set', 'feature set name')] }, { description: 'Avro schema (JSON)', content: json({ type: 'object' }) }),
+      },
+      '/v1/features/{set}/materialize': {
+        post: v1('Load the latest value of each entity (event time within start..end) into the online store', {
+          parameters: [WORKSPACE, path('set', 'feature set name')],
+          requestBody: { content: json({ type: 'object', properties: { start: { type: ['string', 'integer'] }, end: { type: ['string', 'integer'] } } }) },
+        }, { description: 'set, version, entities, seconds, store', content: json({ type: 'object' }) }),
+      },
+      '/v1/models/{ref}/fetch-inference': {
+        post: v1('A model\'s output for entity keys: the feature naming the model, computed with this version from the online store', {
+          parameters: [REF, WORKSPACE],
+          requestBody: { required: true, content: json({ type: 'object', required: ['keys'], properties: { keys: { type: ['object', 'array'] }, set: str } }) },
+        }, { description: 'fetch results', content: json({ type: ['object', 'array'] }) }),
+      },
       '/v1/pipelines': {
         get: v1('List pipelines (newest versions, with their deployments)', { parameters: [WORKSPACE] }, { description: 'pipelines', content: json({ type: 'array', items: ref('Pipeline') }) }),
         post: v1('Create a pipeline, or a new version of it; each step\'s inputs must be given by the previous step\'s outputs', {

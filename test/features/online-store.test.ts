@@ -118,6 +118,7 @@ function behaviour(name: string, open: () => Promise<{ store: OnlineStore; ns: s
     it('is read back by a store opened afresh', async (t) => {
       if (skip || !reopen) return t.skip(skip ? 'unavailable' : 'nothing to reopen')
       const layout = layoutFor(`${ns}:types`)
+      await store.flush()
       const fresh = reopen()
       try {
         const got = await readOnline(fresh, layout, keyCols([BIG], ['us']))

@@ -38,5 +38,15 @@ export function featuresCommand(): Command {
         f.name, typeLabel(f.type), f.inference?.model ?? '-', f.inference ? JSON.stringify(f.inference.inputs) : '-',
       ]))
     })
+  features.command('materialize')
+    .description('load the latest value of each entity from the offline source into the online store')
+    .argument('<set>')
+    .option('--start <time>', 'only source rows at or after this time (ISO-8601 or epoch ms)')
+    .option('--end <time>', 'only source rows at or before this time (ISO-8601 or epoch ms)')
+    .action(async (name: string, o: { start?: string; end?: string }, cmd: Command) => {
+      const r = await withApi(cmd, (api, g) => api.features.materialize(name, { workspace: g.workspace, start: o.start, end: o.end }))
+      if (cmd.optsWithGlobals().json) return printJson(r)
+      process.stdout.write(`${r.set} v${r.version}: ${r.entities} entities into the ${r.store} online store in ${r.seconds.toFixed(2)} s\n`)
+    })
   return features
 }

@@ -2,8 +2,8 @@
  * The embedded online store: a map per namespace in process, written through to one file per
  * namespace under the installation's folder so that a later process (the next CLI command, a
  * restarted server) reads what `materialize` wrote. The embedded installation is held by one
- * process at a time, so the file is read once per namespace and rewritten whole after each write,
- * into a temporary file renamed over the old one: a crash leaves the old values or the new.
+ * process at a time, so the file is read once per namespace and rewritten whole on `flush`, into a
+ * temporary file renamed over the old one: a crash leaves the old values or the new.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -17,6 +17,7 @@ export class EmbeddedOnlineStore implements OnlineStore {
   readonly kind = 'embedded' as const
   readonly #dir: string | undefined
   readonly #spaces = new Map<string, Promise<Map<string, Entry>>>()
+  readonly #dirty = new Set<string>()
   #writing: Promise<unknown> = Promise.resolve()
 
   /** `dir` keeps the values across processes; without it they live as long as this object. */
@@ -65,11 +66,18 @@ export class EmbeddedOnlineStore implements OnlineStore {
     for (let i = 0; i < rows; i++) {
       map.set(rowAt(batch.keys, i).toString('latin1'), { value: Buffer.from(rowAt(batch.values, i)), expires: batch.expiresAt?.[i] ?? 0 })
     }
-    if (this.#dir) {
-      const job = this.#writing.then(() => this.#persist(namespace, map))
-      this.#writing = job.catch(() => undefined)
-      await job
-    }
+    this.#dirty.add(namespace)
+  }
+
+  async flush(): Promise<void> {
+    if (!this.#dir) return
+    const spaces = [...this.#dirty]
+    this.#dirty.clear()
+    const job = this.#writing.then(async () => {
+      for (const ns of spaces) await this.#persist(ns, await this.#space(ns))
+    })
+    this.#writing = job.catch(() => undefined)
+    await job
   }
 
   async #persist(namespace: string, map: Map<string, Entry>): Promise<void> {
@@ -109,7 +117,7 @@ export class EmbeddedOnlineStore implements OnlineStore {
   }
 
   async close(): Promise<void> {
-    await this.#writing
+    await this.flush()
   }
 }
 

@@ -21,6 +21,8 @@ export interface OnlineStore {
   readonly kind: 'embedded' | 'redis'
   /** Stores each row's value under its key, replacing what was there. */
   write(namespace: string, batch: OnlineWrite): Promise<void>
+  /** Makes every write so far durable (the embedded store writes its files; Redis has them already). */
+  flush(): Promise<void>
   /** Values for the keys, in order; null where a key has none (or it expired). */
   read(namespace: string, keys: EncodedRows): Promise<(Buffer | null)[]>
   close(): Promise<void>

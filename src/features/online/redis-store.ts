@@ -1,6 +1,6 @@
 /**
  * The online store on Redis (`QUIVER_REDIS_URL`): one string per entity under
- * `quiver:<namespace>:<key bytes>`, written in pipelined bulk (MSET, or SET … PXAT where values
+ * `<prefix>:<namespace>:<key bytes>` (prefix `QUIVER_REDIS_PREFIX`, default `quiver`), written in pipelined bulk (MSET, or SET … PXAT where values
  * expire) and read with GET / MGET. When Redis cannot be reached a call fails at once with
  * NotReady (HTTP 503) instead of queueing; the client keeps reconnecting in the background, so
  * calls succeed again as soon as Redis is back.
@@ -18,10 +18,13 @@ export class RedisOnlineStore implements OnlineStore {
   readonly kind = 'redis' as const
   readonly client: Redis
   readonly #url: string
+  readonly #keyPrefix: string
   #lastError = ''
 
-  constructor(url: string) {
+  /** `keyPrefix` starts every key (default `quiver`), so installations can share one Redis. */
+  constructor(url: string, keyPrefix = 'quiver') {
     this.#url = url
+    this.#keyPrefix = keyPrefix
     this.client = new Redis(url, {
       lazyConnect: true,
       enableOfflineQueue: false,
@@ -76,7 +79,7 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   #prefix(namespace: string): Buffer {
-    return Buffer.from(`quiver:${namespace}:`)
+    return Buffer.from(`${this.#keyPrefix}:${namespace}:`)
   }
 
   async write(namespace: string, batch: OnlineWrite): Promise<void> {
@@ -112,6 +115,8 @@ export class RedisOnlineStore implements OnlineStore {
       await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, groups.length) }, worker))
     })
   }
+
+  async flush(): Promise<void> {}
 
   read(namespace: string, keys: EncodedRows): Promise<(Buffer | null)[]> {
     const prefix = this.#prefix(namespace)
