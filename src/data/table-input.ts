@@ -13,6 +13,7 @@ import { conformTable } from './arrow-conform.js'
 import { checkFieldNames, jsonToColumns, noRows } from './json-input.js'
 import { csvToColumns } from './csv.js'
 import { readParquetBytes } from './duckdb/files.js'
+import { DUCKDB_CSV_MIN_CHARS, readCsvWithDuckDb } from './duckdb/csv-read.js'
 import { IDENTITY_ROWS } from './input-error.js'
 import { inputLimits, limitExceeded, type InputLimits } from './input-limits.js'
 import { makeAnyData } from './arrow-data.js'
@@ -49,6 +50,10 @@ export async function readTable(input: InferInput, schema: ModelSchema, opts: Re
       return columnsToTable(columns, rows, schema, nullsAllowed, 'JSON input')
     }
     case 'csv': {
+      if (input.text.length >= DUCKDB_CSV_MIN_CHARS) {
+        const table = await readCsvWithDuckDb(input.text, schema, nullsAllowed, inputLimits())
+        if (table) return table
+      }
       const { columns, rows } = csvToColumns(input.text, schema)
       return columnsToTable(columns, rows, schema, nullsAllowed, 'CSV input')
     }

@@ -46,10 +46,31 @@ function release(c: DuckDBConnection): void {
 /** Runs `job` with a connection of its own; the connection goes back to the pool afterwards, whatever happens. */
 export async function withConnection<T>(job: (c: DuckDBConnection) => Promise<T>): Promise<T> {
   const c = await acquire()
+  let result: T
   try {
-    return await job(c)
-  } finally {
-    release(c)
+    result = await job(c)
+  } catch (err) {
+    // A job that failed may leave a result streaming on its connection: the connection is not reused.
+    await replace(c)
+    throw err
+  }
+  release(c)
+  return result
+}
+
+async function replace(c: DuckDBConnection): Promise<void> {
+  try {
+    c.closeSync()
+  } catch { /* closed already */ }
+  opened--
+  const next = waiting.shift()
+  if (next) {
+    opened++
+    try {
+      next(await (await database()).connect())
+    } catch {
+      opened--
+    }
   }
 }
 
