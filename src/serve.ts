@@ -52,6 +52,11 @@ export async function serveQuiver(opts: ServeOptions): Promise<ServingQuiver> {
     await api.close().catch(() => {})
     throw err
   })
+  // On a shared PostgreSQL every replica takes jobs (conversions) any of them enqueued.
+  const leaseMs = Number(process.env.QUIVER_JOB_LEASE_MS) || undefined
+  if (api.startJobs({ leaseMs, onError: (err) => logger.warn('job queue unavailable; retrying', { error: String(err) }) })) {
+    logger.info('taking jobs', { leaseMs: leaseMs ?? 30_000 })
+  }
   // On a shared PostgreSQL another replica may die mid-conversion while this one runs.
   const sweep = setInterval(() => void api.failAbandonedVersions().then(reportAbandoned, () => {}), ABANDONED_SWEEP_MS)
   sweep.unref()

@@ -15,6 +15,8 @@ export interface RecoveryOptions {
   /** True when no other process can hold the store open (embedded PGlite, locked home). */
   exclusive: boolean
   staleMs?: number
+  /** Versions another process will still convert (a queued or running conversion job): not abandoned. */
+  stillPending?: (versionId: number) => Promise<boolean>
 }
 
 export interface Abandoned {
@@ -30,6 +32,7 @@ export async function failAbandonedVersions(claims: SqlConversionClaims, opts: R
   const failed: Abandoned[] = []
   for (const v of await claims.unfinished()) {
     if (!isAbandoned(v, opts.exclusive, staleMs)) continue
+    if (await opts.stillPending?.(v.id)) continue
     const message = abandonedMessage(v)
     if (await claims.failAbandoned(v, message)) failed.push({ workspace: v.workspace, name: v.name, seq: v.seq, message })
   }

@@ -1,5 +1,5 @@
 import type { Table } from 'apache-arrow'
-import { Unsupported } from '../errors.js'
+import { errorMessage, Unsupported } from '../errors.js'
 import type { ArtifactStore } from '../artifacts/artifact-store.js'
 import type { ConcurrencyLimits } from '../pipelines/concurrency.js'
 import { InferencePath } from '../pipelines/inference-path.js'
@@ -22,6 +22,9 @@ import { SqlConversionClaims } from '../store/sql-conversion-claims.js'
 import { failAbandonedVersions, type Abandoned } from './interrupted-conversions.js'
 import { LocalFeatureApi } from './local-feature-api.js'
 import { followChanges } from './change-follower.js'
+import { conversionPending, CONVERT_JOB, convertJobHandler, enqueueConversion } from './conversion-jobs.js'
+import { JobWorker } from '../jobs/job-worker.js'
+import { SqlJobQueue } from '../jobs/sql-job-queue.js'
 import { LocalEvaluationApi } from './local-evaluation-api.js'
 import { SqlSuiteStore } from '../store/sql-suite-store.js'
 import { convertVersion, uploadModel } from './model-upload.js'
@@ -68,6 +71,9 @@ export class LocalQuiverApi implements QuiverApi {
   readonly claims?: SqlConversionClaims
   #orphansSwept = false
   #changes?: Promise<{ close(): Promise<void> } | null>
+  /** Set once this process takes jobs: `noWait` conversions are enqueued for any replica. */
+  #worker?: JobWorker
+  #queue?: SqlJobQueue
 
   constructor(deps: LocalQuiverDeps) {
     this.registry = new Registry(deps.store)
@@ -90,7 +96,10 @@ export class LocalQuiverApi implements QuiverApi {
   async failAbandonedVersions(opts: { staleMs?: number } = {}): Promise<Abandoned[]> {
     if (!(this.#store instanceof SqlMetadataStore) || !this.claims) return []
     const exclusive = this.#store.kind === 'pglite'
-    const failed = await failAbandonedVersions(this.claims, { exclusive, staleMs: opts.staleMs })
+    const queue = this.#jobQueue()
+    const failed = await failAbandonedVersions(this.claims, {
+      exclusive, staleMs: opts.staleMs, stillPending: queue ? (id) => conversionPending(queue, id) : undefined,
+    })
     // A holder that died between storing a blob and recording its version left the blob behind;
     // with the home locked no upload of another process can be at that point now.
     if (exclusive && this.#store.driver.previousHolderDied && !this.#orphansSwept) {
@@ -117,6 +126,27 @@ export class LocalQuiverApi implements QuiverApi {
       tokensChanged: () => this.#auth?.forgetChecks(),
     }, onState)
     return (await this.#changes) !== null
+  }
+
+  /** The job queue of a shared (PostgreSQL) database; none on the embedded store. */
+  #jobQueue(): SqlJobQueue | undefined {
+    if (!this.#queue && this.#store instanceof SqlMetadataStore && this.#store.kind === 'postgres') this.#queue = new SqlJobQueue(this.#store.driver)
+    return this.#queue
+  }
+
+  /**
+   * On a shared database: takes jobs (conversions) that any replica enqueued, and enqueues this
+   * process's `noWait` conversions instead of running them itself. False on the embedded store.
+   */
+  startJobs(opts: { leaseMs?: number; onError?: (err: unknown) => void } = {}): boolean {
+    const queue = this.#jobQueue()
+    if (!queue) return false
+    this.#worker ??= new JobWorker({
+      queue, leaseMs: opts.leaseMs, onError: opts.onError,
+      handlers: { [CONVERT_JOB]: convertJobHandler(this, (v) => this.#modelMoved(v.workspace, v.name)) },
+    })
+    this.#worker.start()
+    return true
   }
 
   /** Pipelines and deployments over the same database; opened on first use. */
@@ -186,6 +216,14 @@ export class LocalQuiverApi implements QuiverApi {
   }
 
   convertLater(version: VersionRecord, tags: readonly string[], progress: (m: string) => void): void {
+    if (this.#worker && this.#queue) {
+      const queue = this.#queue
+      this.#track(enqueueConversion(queue, version, tags).then(
+        (job) => progress(`conversion queued as job ${job.id}`),
+        (err) => this.registry.moveStatus(version, 'error', { error_message: `conversion could not be queued: ${errorMessage(err)}` }).then(() => {}, () => {}),
+      ))
+      return
+    }
     if (this.#detachConversion) {
       const pid = this.#detachConversion(version, tags)
       if (pid !== undefined && this.claims) this.#track(this.claims.claim(version.id, ownerOf(pid)).catch(() => {}))
@@ -269,6 +307,7 @@ export class LocalQuiverApi implements QuiverApi {
 
   async close(): Promise<void> {
     await (await this.#changes?.catch(() => null))?.close()
+    await this.#worker?.stop({ drain: true })
     await Promise.allSettled([...this.#background])
     await this.#pipelines?.close()
     await this.#features?.close()

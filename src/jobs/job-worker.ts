@@ -93,7 +93,7 @@ export class JobWorker {
         const result = await handler(job, ctx)
         clearInterval(renew)
         if (abort.signal.reason === 'cancelled') await queue.markCancelled(job.id, this.id)
-        else if (!abort.signal.aborted) await queue.complete(job.id, this.id, result)
+        else if (abort.signal.reason !== 'lease lost') await queue.complete(job.id, this.id, result)
       } catch (err) {
         clearInterval(renew)
         if (abort.signal.reason === 'cancelled') await queue.markCancelled(job.id, this.id)

@@ -40,6 +40,13 @@ export class SqlJobQueue implements JobQueue {
     return toJob(row)
   }
 
+  /** Whether a job of `kind` whose payload has `key` = `value` is queued or running. */
+  async active(kind: string, key: string, value: string): Promise<boolean> {
+    const rows = await this.#db.query(
+      `SELECT 1 FROM jobs WHERE kind = $1 AND payload->>$2 = $3 AND state IN ('queued', 'running') LIMIT 1`, [kind, key, value])
+    return rows.length > 0
+  }
+
   async claim(worker: string, kinds: readonly string[], leaseMs: number): Promise<JobRecord | null> {
     const [row] = await this.#db.query<JobRow>(
       `UPDATE jobs SET state = 'running', worker = $1, attempts = attempts + 1, progress = 0, message = NULL,

@@ -16,7 +16,7 @@ import { join } from 'node:path'
 
 const skip = await postgresSkipReason('the PostgreSQL job queue tests')
 
-async function until<T>(probe: () => Promise<T>, done: (v: T) => boolean, ms = 10_000): Promise<T> {
+async function until<T>(probe: () => Promise<T>, done: (v: T) => boolean, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms
   for (;;) {
     const v = await probe()
