@@ -26,6 +26,7 @@ import { conversionPending, CONVERT_JOB, convertJobHandler, enqueueConversion } 
 import { JobWorker } from '../jobs/job-worker.js'
 import { SqlJobQueue } from '../jobs/sql-job-queue.js'
 import { LocalEvaluationApi } from './local-evaluation-api.js'
+import { LocalTrainingApi } from './local-training-api.js'
 import { SqlSuiteStore } from '../store/sql-suite-store.js'
 import { convertVersion, uploadModel } from './model-upload.js'
 import { ownerOf } from './process-owner.js'
@@ -61,6 +62,7 @@ export class LocalQuiverApi implements QuiverApi {
   #features?: LocalFeatureApi
   #auth?: LocalAuthApi
   #evaluation?: LocalEvaluationApi
+  #training?: LocalTrainingApi
   #pipelines?: Pipelines
   #registries?: LocalRegistryApi
   readonly #logsDir?: string
@@ -191,6 +193,14 @@ export class LocalQuiverApi implements QuiverApi {
       inference: this.inference, tag: (ref, tag, workspace) => this.tag(ref, tag, { workspace }),
     })
     return this.#evaluation
+  }
+
+  /** Training through the upload path; lineage in the same database. */
+  get training(): LocalTrainingApi {
+    this.#training ??= new LocalTrainingApi({
+      upload: (req) => this.uploadModel(req), lineage: new SqlFeatureSetStore(this.#sqlDriver('lineage')), features: this.features,
+    })
+    return this.#training
   }
 
   /** API tokens in the same database. */

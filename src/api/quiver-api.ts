@@ -5,6 +5,7 @@ import type { Arch, Framework } from '../records/frameworks.js'
 import type { ModelSummary, VersionRecord } from '../records/version-record.js'
 import type { AuthApi } from './auth-api.js'
 import type { EvaluationApi } from './evaluation-api.js'
+import type { TrainingApi } from './training-api.js'
 import type { FeatureApi } from './feature-api.js'
 import type { PipelineApi } from './pipeline-api.js'
 import type { RegistryApi } from './registry-api.js'
@@ -63,6 +64,8 @@ export interface QuiverApi {
   readonly evaluation: EvaluationApi
   /** Other registries to import from (SPEC §10). */
   readonly registries: RegistryApi
+  /** Training jobs that register new versions with metadata.training and lineage (SPEC §9). */
+  readonly training: TrainingApi
   uploadModel(req: UploadRequest): Promise<VersionRecord>
   listModels(opts?: ScopeOptions): Promise<ModelSummary[]>
   listVersions(name: string, opts?: ScopeOptions): Promise<VersionRecord[]>

@@ -6,6 +6,7 @@ import { convertCommand } from './commands/convert.js'
 import { featuresCommand } from './commands/features.js'
 import { compareCommand, evaluateCommand, suiteCommand } from './commands/evaluation.js'
 import { fetchCommand } from './commands/fetch.js'
+import { trainCommand } from './commands/train.js'
 import { inferCommand } from './commands/infer.js'
 import { enrichCommand, lineageCommand, trainingSetCommand } from './commands/offline.js'
 import { pipelineCommand } from './commands/pipeline.js'
@@ -32,7 +33,7 @@ export function buildProgram(): Command {
     program.addCommand(make().exitOverride().configureOutput({ outputError: () => {} }))
   }
   program.addCommand(fetchCommand().exitOverride().configureOutput({ outputError: () => {} }))
-  for (const make of [suiteCommand, evaluateCommand, compareCommand]) program.addCommand(make().exitOverride().configureOutput({ outputError: () => {} }))
+  for (const make of [trainCommand, suiteCommand, evaluateCommand, compareCommand]) program.addCommand(make().exitOverride().configureOutput({ outputError: () => {} }))
   return program
 }
 

@@ -9,6 +9,7 @@ import type { ModelSummary, VersionRecord } from '../records/version-record.js'
 import { errorFromResponse } from './errors.js'
 import { RemoteFeatureApi } from './remote-feature-api.js'
 import { RemoteEvaluationApi } from './remote-evaluation-api.js'
+import { RemoteTrainingApi } from './remote-training-api.js'
 import { RemotePipelineApi } from './remote-pipeline-api.js'
 import { multipartBody, type FormPart } from './multipart.js'
 
@@ -41,6 +42,7 @@ export class RemoteQuiverApi implements QuiverApi, AuthApi {
   readonly pipelines: RemotePipelineApi
   readonly evaluation: RemoteEvaluationApi
   readonly registries: RemoteRegistryApi
+  readonly training: RemoteTrainingApi
 
   constructor(opts: RemoteQuiverOptions) {
     let base: URL
@@ -56,6 +58,7 @@ export class RemoteQuiverApi implements QuiverApi, AuthApi {
     this.#token = opts.token || undefined
     this.#workspace = opts.workspace
     this.features = new RemoteFeatureApi((method, path, what, init) => this.#json(method, path, what, init), (o, extra) => this.#query(o, extra))
+    this.training = new RemoteTrainingApi((method, path, what, init) => this.#json(method, path, what, init), (o, extra) => this.#query(o, extra))
     this.evaluation = new RemoteEvaluationApi((method, path, what, init) => this.#json(method, path, what, init), (o, extra) => this.#query(o, extra))
     this.registries = new RemoteRegistryApi((method, path, what, init) => this.#json(method, path, what, init), (o, extra) => this.#query(o, extra))
     this.pipelines = new RemotePipelineApi(

@@ -139,6 +139,12 @@ export function openApiDocument(): OpenApiDocument {
           parameters: [REF, WORKSPACE], requestBody: { required: true, content: json({ type: 'object', required: ['suite'], properties: { suite: str } }) },
         }, { description: 'evaluation', content: json({ type: 'object' }) }),
       },
+      '/v1/models/{name}/train': {
+        post: v1('Train a new version: trainer and training-set files base64 in the body (or a spine path and SET.F features)', {
+          parameters: [NAME, WORKSPACE],
+          requestBody: { required: true, content: json({ type: 'object', required: ['trainer'], properties: { trainer: { type: 'object' }, training_set: { type: 'object' }, spine: str, features: { type: 'array', items: str }, label: str, window: str, date: str, config: { type: 'object' }, tags: { type: 'array', items: str } } }) },
+        }, version, '201'),
+      },
       '/v1/compare': {
         post: v1('Compare two versions on a test suite; optionally promote a tag to the better one', {
           parameters: [WORKSPACE],
