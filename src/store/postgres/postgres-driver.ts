@@ -11,6 +11,9 @@ export interface PostgresDriverOptions {
   max?: number
 }
 
+/** Errors of a connection that dropped or could not be made (node's and PostgreSQL's 57P0x: server shutting down). */
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03'])
+
 const SEARCH_PATH_RE = /^[A-Za-z_][A-Za-z0-9_$]*(\s*,\s*[A-Za-z_][A-Za-z0-9_$]*)*$/
 
 /** PostgreSQL through a `pg.Pool`; each transaction holds one pooled connection. */
@@ -63,17 +66,26 @@ export class PostgresDriver implements SqlDriver {
   }
 
   async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]> {
-    const res = await this.#pool.query(sql, params ? [...params] : undefined)
+    const res = await this.#pool.query(sql, params ? [...params] : undefined).catch((err) => { throw this.#unavailable(err) })
     return res.rows as R[]
   }
 
   async exec(sql: string): Promise<void> {
     // Without parameters pg uses the simple protocol, which accepts several statements.
-    await this.#pool.query(sql)
+    await this.#pool.query(sql).catch((err) => { throw this.#unavailable(err) })
+  }
+
+  /** A lost or refused connection as a clear error naming the database; other errors unchanged. */
+  #unavailable(err: unknown): unknown {
+    const code = (err as { code?: string })?.code ?? ''
+    const lost = CONNECTION_CODES.has(code) || code.startsWith('08') || /Connection terminated|connection timeout|Client has encountered a connection error/i.test(errorMessage(err))
+    if (!lost) return err
+    return new QuiverError('internal', `the metadata database (PostgreSQL at ${redactUrl(this.#opts.url)}) is unavailable: ${errorMessage(err) || code}; retry shortly`,
+      { url: redactUrl(this.#opts.url), pgCode: code }, { cause: err })
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect()
+    const client = await this.#pool.connect().catch((err) => { throw this.#unavailable(err) })
     let broken = false
     try {
       await client.query('BEGIN')
