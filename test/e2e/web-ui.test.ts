@@ -78,6 +78,16 @@ describe('the web UI in Chromium', { skip: missing ?? false }, () => {
         { name: 'species', type: { list: 'float32', size: 3 }, inference: { model: 'iris@production', inputs: ['sl', 'sw', 'pl', 'pw'], output: 'species_probs' } },
       ],
     }])
+    // A test suite: the fixture's rows with the class the model gives each as ground truth, one flipped.
+    const features = rows.columns.features as number[][]
+    const probs = JSON.parse(await readFile(join(IRIS, 'expected.json'), 'utf8')).columns.species_probs as number[][]
+    const labels = probs.map((p) => p.indexOf(Math.max(...p)))
+    labels[0] = (labels[0]! + 1) % 3
+    await writeFile(join(dir, 'holdout.csv'), ['sl,sw,pl,pw,species', ...features.map((f, i) => [...f, labels[i]].join(','))].join('\n'))
+    await quiver.api.evaluation.createSuite({
+      name: 'iris-holdout', source: { path: join(dir, 'holdout.csv') }, label: 'species', features: ['sl', 'sw', 'pl', 'pw'],
+      cases: [{ name: 'long', expression: 'in.pl > 4' }],
+    })
     page = await ctx.newPage()
     page.on('pageerror', (e) => errors.push(e.message))
   })
@@ -199,9 +209,25 @@ describe('the web UI in Chromium', { skip: missing ?? false }, () => {
     await page.waitForURL(/#\/lineage\/pipeline%3Airis-pipe$/)
   })
 
-  it('shows evaluations side by side from evaluate --json, with deltas and confusion matrices', async () => {
+  it('compares two versions on a suite: metrics per case side by side, deltas, confusion matrices', async () => {
     await open('#/evaluations')
     await page.getByText('No evaluation shown yet.').waitFor()
+    await page.getByLabel('Model').fill('iris#1')
+    await page.getByLabel('Compare with').fill('iris#2')
+    await page.getByLabel('Suite').fill('iris-holdout')
+    await page.getByRole('button', { name: 'Evaluate' }).click()
+    const metrics = page.getByRole('table', { name: 'metrics' })
+    await metrics.waitFor()
+    const text = await metrics.innerText()
+    assert.match(text, /all\s+accuracy/)
+    assert.match(text, /long\s+accuracy/)
+    await page.getByTestId('verdict').getByText('No metric moved past the threshold.').waitFor()
+    assert.equal(await page.getByRole('img', { name: /^confusion matrix of iris:/ }).count(), 2)
+    await shot('compare')
+  })
+
+  it('shows evaluations pasted from evaluate --json', async () => {
+    await open('#/evaluations')
     const evaluation = (model: string, accuracy: number, cm: number[][]) => ({
       model, suite: 'iris-holdout#1', task: 'classification', deterministic: true,
       cases: { all: { accuracy, f1_macro: accuracy - 0.01, confusion_matrix: cm }, setosa: { accuracy: 1 } },

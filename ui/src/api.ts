@@ -6,6 +6,8 @@ export type {
   ModelSummary, VersionRecord, PipelineRecord, PipelineStep, DeploymentRecord, FeatureSetRecord,
   FeatureSetDefinition, ModelSchema, SchemaField, FieldType, Role,
 } from '../../src/client/index.js'
+export type { ComparisonResult, EvaluationResult, SuiteRecord } from '../../src/api/evaluation-api.js'
+export type { LineageGraph } from '../../src/api/feature-api.js'
 
 const TOKEN_KEY = 'quiver.token'
 

@@ -5,7 +5,7 @@
  * for the reference, put together from what `/v1` lists (pipelines' steps, feature sets' model
  * inputs and outputs).
  */
-import { api, ApiError, enc, type FeatureSetRecord, type ModelSummary, type PipelineRecord, type VersionRecord } from './api.js'
+import { api, ApiError, enc, type FeatureSetRecord, type LineageGraph, type ModelSummary, type PipelineRecord, type VersionRecord } from './api.js'
 
 export interface LineageNode {
   id: string
@@ -34,11 +34,7 @@ export interface Lineage {
 const modelName = (ref: string) => ref.split('/').pop()!.split(/[@:#]/)[0]!
 
 /** `GET /v1/lineage/{ref}`: `{root, nodes: [{id, kind, ref}], edges: [{from, to, relation}]}`. */
-interface RecordedLineage {
-  root: string[]
-  nodes: { id: string; kind: string; ref: string }[]
-  edges: { from: string; to: string; relation: string }[]
-}
+type RecordedLineage = LineageGraph
 
 const absent = (e: unknown) => e instanceof ApiError && e.status === 404
 

@@ -4,37 +4,20 @@
  * `POST /v1/compare`, or reads the JSON `quiver evaluate --json` / `quiver compare --json` printed.
  */
 import { useState } from 'preact/hooks'
-import { api, ApiError, canEdit, enc, type WhoAmI } from '../api.js'
+import { api, ApiError, canEdit, enc, type ComparisonResult, type EvaluationResult, type SuiteRecord, type WhoAmI } from '../api.js'
 import { DeltaBars, fmt, HeatMap } from '../charts.js'
 import { Empty, useLoad } from '../components.js'
 
-/** `quiver evaluate --json` (SPEC §9), with what the server adds (rows, latency, warnings). */
-export interface Evaluation {
-  model: string
-  suite: string
-  task: 'classification' | 'regression'
+/** One model's metrics per test case (SPEC §9's `evaluate --json`); pasted JSON may carry only those fields. */
+type Evaluation = Pick<EvaluationResult, 'model' | 'suite' | 'task'> & Partial<Pick<EvaluationResult, 'deterministic' | 'warnings'>> & {
   cases: Record<string, Record<string, unknown>>
-  deterministic?: boolean
-  warnings?: string[]
-  latency?: { mean_ms?: number; p95_ms?: number; rows_per_second?: number }
 }
-
-/** `quiver compare --json`: both evaluations, and which way each metric moved. */
-interface Comparison {
-  a: string
-  b: string
-  better?: 'a' | 'b' | 'tie'
-  regressions?: string[]
-  promotion?: { tag: string; promoted: boolean; reason: string }
-  evaluations: { a: Evaluation; b: Evaluation }
-}
-
-interface Suite { ref: string; name: string; rows: number; label: string }
+type Comparison = Omit<ComparisonResult, 'results'> & { results: Evaluation[] }
 
 function evaluationsOf(v: unknown): Evaluation[] {
   if (Array.isArray(v)) return v as Evaluation[]
   const o = v as Partial<Comparison & Evaluation>
-  if (o.evaluations) return [o.evaluations.a, o.evaluations.b]
+  if (Array.isArray(o.results)) return o.results
   if (o.cases) return [o as Evaluation]
   return []
 }
@@ -51,7 +34,7 @@ export function EvaluationsPage({ me }: { me: WhoAmI }) {
   const [busy, setBusy] = useState(false)
   const [pasted, setPasted] = useState('')
   const [comparison, setComparison] = useState<Comparison>()
-  const suites = useLoad(() => api<Suite[]>('/suites').catch(() => [] as Suite[]), [])
+  const suites = useLoad(() => api<SuiteRecord[]>('/suites').catch(() => [] as SuiteRecord[]), [])
   const run = async (e: Event) => {
     e.preventDefault()
     setError(undefined)
@@ -80,7 +63,7 @@ export function EvaluationsPage({ me }: { me: WhoAmI }) {
       const v = JSON.parse(pasted) as unknown
       const list = evaluationsOf(v)
       if (list.length === 0 || list.some((x) => !x || typeof x.cases !== 'object')) throw new Error('expected the JSON of quiver evaluate --json or quiver compare --json')
-      setComparison((v as Partial<Comparison>).evaluations ? v as Comparison : undefined)
+      setComparison(Array.isArray((v as Partial<Comparison>).results) ? v as Comparison : undefined)
       setResults(list)
     } catch (err) {
       setError(`Could not read the pasted evaluation: ${(err as Error).message}`)
