@@ -97,6 +97,38 @@ describe('offline features: enrich and point-in-time training sets', () => {
     assert.deepEqual((await rowsOf(one)).map((x) => x.s), [f32(1 - 2 + 2), f32(3 - 1 + 0.25)])
   })
 
+  it('enriches the latest source rows to exactly what online fetch answers after materialize', async () => {
+    await w.api.features.materialize('users')
+    const latest = join(w.dir, 'latest.parquet')
+    await writeParquet(latest, `SELECT * FROM (${USERS}) QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY ts DESC) = 1 ORDER BY user_id`)
+    const out = join(w.dir, 'latest-enriched.parquet')
+    await w.api.features.enrich({ input: latest, output: out, features: ['users.risk', 'users.emb', 'users.fraud'] })
+    const offline = await rowsOf(out)
+    const online = await w.api.features.fetchMany('users', offline.map((r) => ({ user_id: Number(r.user_id) })))
+    assert.equal(online.length, 2)
+    online.forEach((o, k) => {
+      assert.equal(o.features.risk, offline[k]!['users.risk'])
+      assert.equal(o.features.fraud, offline[k]!['users.fraud'])
+      assert.deepEqual(o.features.emb, Array.from(offline[k]!['users.emb'] as Float32Array))
+    })
+  })
+
+  it('answers REST: lineage as JSON and enrich on files the server sees', async () => {
+    const { createApp } = await import('../../src/server/app.js')
+    const { app } = createApp({ api: w.api })
+    const res = await app.request('/v1/lineage/users.risk?direction=upstream')
+    assert.equal(res.status, 200)
+    const g = await res.json() as { nodes: { kind: string }[] }
+    assert.ok(g.nodes.some((n) => n.kind === 'model_version'))
+    const out = join(w.dir, 'rest.csv')
+    const e = await app.request('/v1/features/enrich', { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: join(w.dir, 'abc.parquet'), output: out, model: 'score', inputs: ['a', 'b', 'c'], as: 's' }) })
+    assert.equal(e.status, 200, await e.clone().text())
+    assert.equal(((await e.json()) as { rows: number }).rows, 2)
+    const bad = await app.request('/v1/lineage/users.risk?direction=sideways')
+    assert.equal(bad.status, 400)
+  })
+
   it('records training sets in lineage, printed as JSON, DOT and Mermaid', async () => {
     const g = await w.api.features.lineage('users.risk', { direction: 'downstream' })
     assert.ok(g.nodes.some((n) => n.kind === 'training_set' && n.ref.endsWith('train.parquet')))
