@@ -37,7 +37,7 @@ export const RUNTIME_TABLE: Readonly<Record<NamedFramework, FrameworkFacts>> = O
   remote: row(['remote'], 'remote', { schemas: 'model', v2Platform: 'quiver_remote' }),
 })
 
-const HUGGING_FACE = row([], 'containerized', { v2Platform: 'quiver_hugging-face' })
+const HUGGING_FACE = row(['huggingface'], 'native', { schemas: 'model', artifact: 'archive', nullsPass: true, v2Platform: 'quiver_hugging-face' })
 
 export function frameworkFacts(framework: Framework): FrameworkFacts {
   return (RUNTIME_TABLE as Record<string, FrameworkFacts>)[framework] ?? { ...HUGGING_FACE, v2Platform: `quiver_${framework}` }
@@ -55,6 +55,7 @@ const FACTORIES: Readonly<Record<string, () => Promise<Runtime>>> = {
   js: async () => new (await import('./js/js-runtime.js')).JsRuntime(),
   remote: async () => new (await import('./remote/remote-runtime.js')).RemoteRuntime(),
   mlflow: async () => new (await import('./mlflow/mlflow-runtime.js')).MlflowRuntime(),
+  huggingface: async () => new (await import('./huggingface/hf-runtime.js')).HuggingFaceRuntime(),
 }
 
 /** One instance of each runtime per Quiver process. */

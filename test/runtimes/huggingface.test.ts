@@ -1,0 +1,132 @@
+/**
+ * Hugging Face tasks run natively: tiny random BERT-style encoders are built at test time with
+ * Debian's torch (test/fixtures/huggingface/build_tiny_bert.py) with a hand-written WordPiece
+ * tokenizer.json, and Quiver's answers (tokenizer → onnxruntime → post-processing) are compared
+ * with torch's own on the token ids the texts must tokenize to.
+ */
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it, type TestContext } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import * as arrow from 'apache-arrow'
+import { createLocalQuiver } from '../../src/api/create-local.js'
+import { HuggingFaceRuntime } from '../../src/runtimes/huggingface/hf-runtime.js'
+import type { Session } from '../../src/runtimes/runtime.js'
+import { assertClose } from '../helpers/compare.js'
+import { columnValues, contextFor, pythonOr, versionOf } from './python-helpers.js'
+
+const BUILDER = fileURLToPath(new URL('../fixtures/huggingface/build_tiny_bert.py', import.meta.url))
+const TEXTS = ['The cat sat on the mat.', 'Hello WORLD', 'a good movie is playing!']
+/** What the tokenizer must make of TEXTS ([CLS] … [SEP]; "playing" → play ##ing). */
+const IDS = [[2, 5, 6, 8, 9, 5, 10, 21, 3], [2, 23, 24, 3], [2, 11, 12, 14, 18, 15, 16, 22, 3]]
+const TOL = { abs: 1e-4, rel: 1e-4 }
+
+const root = mkdtempSync(join(tmpdir(), 'quiver-hf-'))
+after(() => rmSync(root, { recursive: true, force: true }))
+
+let python: string | null | undefined
+async function build(t: TestContext, task: string): Promise<{ dir: string; reference: number[][][] | number[][] } | null> {
+  if (python === undefined) python = (await pythonOr(t, ['torch']))?.executable ?? null
+  if (!python) return null
+  const dir = join(root, task)
+  writeFileSync(join(root, 'cases.json'), JSON.stringify(IDS))
+  execFileSync(python, [BUILDER, dir, task, join(root, 'cases.json')], { stdio: 'pipe' })
+  return { dir, reference: JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) }
+}
+
+const textTable = (cols: Record<string, arrow.Vector>) => new arrow.Table(cols)
+
+describe('hugging-face-feature-extraction', () => {
+  let session: Session | undefined
+  let reference: number[][][] = []
+  const ctxs: { cleanup(): void }[] = []
+  after(async () => {
+    await session?.close()
+    ctxs.forEach((c) => c.cleanup())
+  })
+
+  it('answers each text\'s token vectors as torch computes them, with SPEC §10\'s schemas', async (t) => {
+    const built = await build(t, 'feature-extraction')
+    if (!built) return
+    reference = built.reference as number[][][]
+    const zip = join(built.dir, 'model.zip')
+    const ctx = contextFor(zip)
+    ctxs.push(ctx)
+    session = await new HuggingFaceRuntime().load(versionOf('hugging-face-feature-extraction', zip, null as never, null as never), ctx)
+    assert.deepEqual(session.inputSchema, [{ name: 'inputs', type: 'string', nullable: false }])
+    assert.deepEqual(session.outputSchema, [{ name: 'output', type: { list: { list: 'float64', size: 16 }, size: null }, nullable: false }])
+    const out = await session.infer(textTable({ inputs: arrow.vectorFromArray(TEXTS, new arrow.Utf8()) }))
+    const got = columnValues(out, 'output') as number[][][]
+    got.forEach((rows, i) => {
+      assert.equal(rows.length, IDS[i]!.length, `tokens of text ${i}`)
+      rows.forEach((v, j) => assertClose(v, reference[i]![j]!, TOL, `text ${i} token ${j}`))
+    })
+    const alone = columnValues(await session.infer(textTable({ inputs: arrow.vectorFromArray([TEXTS[1]!], new arrow.Utf8()) })), 'output') as number[][][]
+    alone[0]!.forEach((v, j) => assertClose(v, reference[1]![j]!, TOL, `text 1 alone, token ${j}`))
+  })
+
+  it('refuses a zip without tokenizer.json, naming what is missing', async (t) => {
+    const built = await build(t, 'feature-extraction')
+    if (!built) return
+    const zip = join(built.dir, 'no-tokenizer.zip')
+    const ctx = contextFor(zip)
+    ctxs.push(ctx)
+    await assert.rejects(new HuggingFaceRuntime().load(versionOf('hugging-face-feature-extraction', zip, null as never, null as never), ctx),
+      /no-tokenizer\.zip is not a Hugging Face model folder Quiver can run: it has no tokenizer\.json/)
+  })
+})
+
+describe('hugging-face-text-classification', () => {
+  it('answers the top labels with softmax scores, top_k and function_to_apply as asked', async (t) => {
+    const built = await build(t, 'text-classification')
+    if (!built) return
+    const logits = built.reference as number[][]
+    const zip = join(built.dir, 'model.zip')
+    const ctx = contextFor(zip)
+    const session = await new HuggingFaceRuntime().load(versionOf('hugging-face-text-classification', zip, null as never, null as never), ctx)
+    try {
+      const input = textTable({
+        inputs: arrow.vectorFromArray(TEXTS, new arrow.Utf8()),
+        top_k: arrow.vectorFromArray([null, 2n, 2n], new arrow.Int64()),
+        function_to_apply: arrow.vectorFromArray([null, null, 'none'], new arrow.Utf8()),
+      })
+      const out = await session.infer(input)
+      const labels = columnValues(out, 'label') as string[][]
+      const scores = columnValues(out, 'score') as number[][]
+      const softmax = (l: number[]) => l.map((x) => Math.exp(x) / l.reduce((a, b) => a + Math.exp(b), 0))
+      const best = (l: number[]) => (l[1]! > l[0]! ? 1 : 0)
+      const NAMES = ['NEGATIVE', 'POSITIVE']
+      assert.deepEqual(labels[0], [NAMES[best(logits[0]!)]])
+      assertClose(scores[0]!, [Math.max(...softmax(logits[0]!))], TOL, 'row 0')
+      assert.deepEqual(labels[1], [NAMES[best(logits[1]!)], NAMES[1 - best(logits[1]!)]])
+      assertClose(scores[1]!, [...softmax(logits[1]!)].sort((a, b) => b - a), TOL, 'row 1')
+      assertClose(scores[2]!, [...logits[2]!].sort((a, b) => b - a), TOL, 'row 2 (none)')
+      await assert.rejects(session.infer(textTable({ inputs: arrow.vectorFromArray(['x'], new arrow.Utf8()), top_k: arrow.vectorFromArray([null], new arrow.Int64()), function_to_apply: arrow.vectorFromArray(['relu'], new arrow.Utf8()) })),
+        /function_to_apply 'relu' at row 0 is not one of softmax, sigmoid, none/)
+    } finally {
+      await session.close()
+      ctx.cleanup()
+    }
+  })
+
+  it('registers a task it does not run with status error naming the task', async (t) => {
+    const built = await build(t, 'text-classification')
+    if (!built) return
+    const home = join(root, 'home')
+    const api = await createLocalQuiver({ home })
+    try {
+      const v = await api.uploadModel({ name: 'summarizer', source: { path: join(built.dir, 'model.zip') }, framework: 'hugging-face-summarization' })
+      assert.equal(v.status, 'error')
+      assert.match(v.error_message!, /Hugging Face task 'summarization' does not run natively here/)
+      const ok = await api.uploadModel({ name: 'sentiment', source: { path: join(built.dir, 'model.zip') }, framework: 'hugging-face-sentiment-analysis' })
+      assert.equal(ok.status, 'ready')
+      const out = await api.infer('sentiment', { kind: 'json', value: [{ inputs: 'a good movie', top_k: null, function_to_apply: null }] })
+      assert.equal((columnValues(out, 'out.label') as string[][])[0]!.length, 1)
+    } finally {
+      await api.close()
+    }
+  })
+})
