@@ -1,16 +1,18 @@
 /**
  * The online store on Redis (`QUIVER_REDIS_URL`): one string per entity under
- * `<prefix>:<namespace>:<key bytes>` (prefix `QUIVER_REDIS_PREFIX`, default `quiver`), written in pipelined bulk (MSET, or SET … PXAT where values
- * expire) and read with GET / MGET. When Redis cannot be reached a call fails at once with
+ * `<prefix>:<namespace>:<key bytes>` (prefix `QUIVER_REDIS_PREFIX`, default `quiver`), written in
+ * pipelined bulk as raw RESP on a connection of their own (MSET, or SET … PXAT where values expire)
+ * and read with GET / MGET. When Redis cannot be reached a call fails at once with
  * NotReady (HTTP 503) instead of queueing; the client keeps reconnecting in the background, so
  * calls succeed again as soon as Redis is back.
  */
 import { Redis } from 'ioredis'
-import { NotReady, RuntimeFailure, errorMessage } from '../../errors.js'
+import { NotReady, RuntimeFailure, errorMessage, isQuiverError } from '../../errors.js'
 import { rowAt, type EncodedRows, type OnlineStore, type OnlineWrite } from './online-store.js'
+import { RespPipe, writeCommands } from './resp-pipe.js'
 
 /** Entities per pipelined command group. */
-const CHUNK = 2000
+const CHUNK = 4096
 /** Command groups in flight at once. */
 const IN_FLIGHT = 8
 
@@ -20,6 +22,7 @@ export class RedisOnlineStore implements OnlineStore {
   readonly #url: string
   readonly #keyPrefix: string
   #lastError = ''
+  #pipe: Promise<RespPipe> | undefined
 
   /** `keyPrefix` starts every key (default `quiver`), so installations can share one Redis. */
   constructor(url: string, keyPrefix = 'quiver') {
@@ -82,52 +85,69 @@ export class RedisOnlineStore implements OnlineStore {
     return Buffer.from(`${this.#keyPrefix}:${namespace}:`)
   }
 
-  async write(namespace: string, batch: OnlineWrite): Promise<void> {
-    const prefix = this.#prefix(namespace)
-    const rows = batch.keys.ends.length
-    const key = (i: number) => Buffer.concat([prefix, rowAt(batch.keys, i)])
-    const groups: (() => Promise<unknown>)[] = []
-    for (let start = 0; start < rows; start += CHUNK) {
-      const end = Math.min(rows, start + CHUNK)
-      groups.push(async () => {
-        const exp = batch.expiresAt
-        if (exp === null || !exp.subarray(start, end).some((x) => x !== 0)) {
-          const args: Buffer[] = []
-          for (let i = start; i < end; i++) args.push(key(i), rowAt(batch.values, i))
-          return this.client.mset(args)
-        }
-        const p = this.client.pipeline()
-        for (let i = start; i < end; i++) {
-          if (exp[i] === 0) p.set(key(i), rowAt(batch.values, i))
-          else p.set(key(i), rowAt(batch.values, i), 'PXAT', exp[i]!)
-        }
-        const results = await p.exec()
-        const failed = results?.find(([err]) => err)
-        if (failed) throw failed[0]
-        return results
-      })
+  /** The bulk-write connection, opened on first write and again after it broke. */
+  async #bulk(): Promise<RespPipe> {
+    const current = await this.#pipe?.catch(() => undefined)
+    if (current && !current.broken) return current
+    this.#pipe = RespPipe.open(this.#url)
+    try {
+      return await this.#pipe
+    } catch (err) {
+      this.#pipe = undefined
+      throw this.#unreachable(err)
     }
-    await this.#call(async () => {
-      let next = 0
-      const worker = async () => {
-        while (next < groups.length) await groups[next++]!()
+  }
+
+  async write(namespace: string, batch: OnlineWrite): Promise<void> {
+    const keys = prefixed(this.#prefix(namespace), batch.keys)
+    const rows = batch.keys.ends.length
+    const pipe = await this.#bulk()
+    const sent: Promise<void>[] = []
+    try {
+      for (let start = 0; start < rows; start += CHUNK) {
+        const { bytes, replies } = writeCommands(keys, batch.values, batch.expiresAt, start, Math.min(rows, start + CHUNK))
+        sent.push(pipe.send(bytes, replies))
+        if (sent.length >= IN_FLIGHT) await sent.shift()
       }
-      await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, groups.length) }, worker))
-    })
+      await Promise.all(sent)
+    } catch (err) {
+      await Promise.allSettled(sent)
+      if (isQuiverError(err)) throw err
+      throw this.#unreachable(err)
+    }
   }
 
   async flush(): Promise<void> {}
 
   read(namespace: string, keys: EncodedRows): Promise<(Buffer | null)[]> {
-    const prefix = this.#prefix(namespace)
     const n = keys.ends.length
-    const all = Array.from({ length: n }, (_, i) => Buffer.concat([prefix, rowAt(keys, i)]))
+    const withPrefix = prefixed(this.#prefix(namespace), keys)
+    const all = Array.from({ length: n }, (_, i) => rowAt(withPrefix, i))
     return this.#call(async () => (n === 1 ? [await this.client.getBuffer(all[0]!)] : n === 0 ? [] : this.client.mgetBuffer(all)))
   }
 
   async close(): Promise<void> {
+    ;(await this.#pipe?.catch(() => undefined))?.close()
     this.client.disconnect()
   }
+}
+
+/** The rows with `prefix` before each, in one new buffer. */
+function prefixed(prefix: Buffer, rows: EncodedRows): EncodedRows {
+  const n = rows.ends.length
+  const bytes = Buffer.allocUnsafe(rows.bytes.length + n * prefix.length)
+  const ends = new Uint32Array(n)
+  let out = 0
+  let start = 0
+  for (let i = 0; i < n; i++) {
+    for (let b = 0; b < prefix.length; b++) bytes[out + b] = prefix[b]!
+    out += prefix.length
+    const end = rows.ends[i]!
+    for (let k = start; k < end; k++) bytes[out++] = rows.bytes[k]!
+    start = end
+    ends[i] = out
+  }
+  return { bytes, ends }
 }
 
 /** The URL without its password, for messages. */

@@ -96,38 +96,80 @@ function writeAt(buf: Buffer, pos: number, d: arrow.Data, t: FieldType, i: numbe
   return pos
 }
 
+/** Writes one column's value of row `i` at `pos`; returns the position after it. */
+type ColumnWriter = (buf: Buffer, pos: number, i: number) => number
+
+/** A writer for one column: fixed-width values copied byte by byte from one view of the buffer, others element by element. */
+function writerFor(d: arrow.Data, t: FieldType): ColumnWriter {
+  const w = fixedWidth(t)
+  const leaf = isListType(t) ? d.children[0]! : d
+  const elem = isListType(t) ? t.list : t
+  if (w !== null && elem !== 'bool') {
+    const src = leafBytes(leaf, elem)
+    if (w === 8) {
+      return (buf, pos, i) => {
+        const o = i * 8
+        buf[pos] = src[o]!; buf[pos + 1] = src[o + 1]!; buf[pos + 2] = src[o + 2]!; buf[pos + 3] = src[o + 3]!
+        buf[pos + 4] = src[o + 4]!; buf[pos + 5] = src[o + 5]!; buf[pos + 6] = src[o + 6]!; buf[pos + 7] = src[o + 7]!
+        return pos + 8
+      }
+    }
+    return (buf, pos, i) => {
+      const o = i * w
+      for (let b = 0; b < w; b++) buf[pos + b] = src[o + b]!
+      return pos + w
+    }
+  }
+  return (buf, pos, i) => writeAt(buf, pos, d, t, i)
+}
+
 /**
- * Encodes every row of `columns` (one Data each, equal lengths, types `fields`) into one buffer;
- * returns it with each row's end offset. `time` (ms) is written first when given, then the null bitmap.
+ * Encodes every row of `columns` (one Data each, equal lengths, types `fields`) into one buffer,
+ * each row starting with `prefix` when given; returns it with each row's end offset. `time` (ms)
+ * is written first when given, then the null bitmap.
  */
-export function encodeRows(fields: readonly SchemaField[], columns: readonly arrow.Data[], time: BigInt64Array | null): { bytes: Buffer; ends: Uint32Array } {
+export function encodeRows(fields: readonly SchemaField[], columns: readonly arrow.Data[], time: BigInt64Array | null, prefix?: Uint8Array): { bytes: Buffer; ends: Uint32Array } {
   const rows = columns[0]?.length ?? time?.length ?? 0
   const bitmapBytes = time === null ? 0 : (fields.length + 7) >> 3
-  const sizes = new Uint32Array(rows).fill((time === null ? 0 : 8) + bitmapBytes)
+  const head = (prefix?.length ?? 0) + (time === null ? 0 : 8) + bitmapBytes
+  let fixed = head
+  const variable: number[] = []
   for (const [c, f] of fields.entries()) {
     const w = fixedWidth(f.type)
-    if (w !== null) for (let i = 0; i < rows; i++) sizes[i]! += w
-    else for (let i = 0; i < rows; i++) sizes[i]! += sizeAt(columns[c]!, f.type, i)
+    if (w === null) variable.push(c)
+    else fixed += w
   }
   const ends = new Uint32Array(rows)
   let total = 0
-  for (let i = 0; i < rows; i++) ends[i] = total += sizes[i]!
-  const bytes = Buffer.alloc(total)
-  const pos = new Uint32Array(rows)
-  for (let i = 0; i < rows; i++) pos[i] = i === 0 ? 0 : ends[i - 1]!
-  if (time !== null) {
-    for (let i = 0; i < rows; i++) {
-      bytes.writeBigInt64LE(time[i]!, pos[i]!)
-      pos[i]! += 8 + bitmapBytes
-    }
+  for (let i = 0; i < rows; i++) {
+    let size = fixed
+    for (const c of variable) size += sizeAt(columns[c]!, fields[c]!.type, i)
+    ends[i] = total += size
   }
-  for (const [c, f] of fields.entries()) {
-    const d = columns[c]!
-    const bit = 8 + (c >> 3)
-    const mask = 1 << (c & 7)
-    for (let i = 0; i < rows; i++) {
-      if (time !== null && !isValidAt(d, i)) bytes[(i === 0 ? 0 : ends[i - 1]!) + bit]! |= mask
-      pos[i] = writeAt(bytes, pos[i]!, d, f.type, i)
+  const bytes = Buffer.allocUnsafe(total)
+  const writers = fields.map((f, c) => writerFor(columns[c]!, f.type))
+  const timeBytes = time === null ? null : new Uint8Array(time.buffer, time.byteOffset, time.byteLength)
+  for (let i = 0; i < rows; i++) {
+    let pos = i === 0 ? 0 : ends[i - 1]!
+    if (prefix) {
+      bytes.set(prefix, pos)
+      pos += prefix.length
+    }
+    if (timeBytes !== null) {
+      for (let b = 0; b < 8; b++) bytes[pos + b] = timeBytes[i * 8 + b]!
+      pos += 8
+      for (let b = 0; b < bitmapBytes; b++) bytes[pos + b] = 0
+      pos += bitmapBytes
+    }
+    for (let c = 0; c < writers.length; c++) pos = writers[c]!(bytes, pos, i)
+  }
+  if (time !== null) {
+    const at = (prefix?.length ?? 0) + 8
+    for (const [c, d] of columns.entries()) {
+      if (d.nullCount === 0) continue
+      for (let i = 0; i < rows; i++) {
+        if (!isValidAt(d, i)) bytes[(i === 0 ? 0 : ends[i - 1]!) + at + (c >> 3)]! |= 1 << (c & 7)
+      }
     }
   }
   return { bytes, ends }
