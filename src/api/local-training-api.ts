@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { mkdir, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { InvalidInput } from '../errors.js'
@@ -32,7 +33,9 @@ export class LocalTrainingApi implements TrainingApi {
       if (!req.features?.length) throw new InvalidInput('--spine needs --features SET.F,... (the features to look up as of each spine row)', { field: 'features' })
       const dir = join(tmpdir(), 'quiver-training-sets')
       await mkdir(dir, { recursive: true })
-      trainingSet = join(dir, `${req.name}-${req.date ?? new Date().toISOString().slice(0, 10)}-${process.pid}-${Date.now()}.parquet`)
+      // Named by what it is built from, so the same training set is one node of the lineage however often it is built.
+      const digest = createHash('sha256').update(await readFile(req.spine).catch(() => { throw new InvalidInput(`spine ${req.spine} does not exist or cannot be read`, { field: 'spine', got: req.spine }) })).update(JSON.stringify([req.features, req.label ?? null, req.window ?? null])).digest('hex')
+      trainingSet = join(dir, `training-set-${digest.slice(0, 16)}.parquet`)
       req.onProgress?.(`building the point-in-time training set from ${req.spine}`)
       await this.#deps.features.trainingSet({ spine: req.spine, features: req.features, label: req.label, window: req.window, output: trainingSet }, opts)
     }
