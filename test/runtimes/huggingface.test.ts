@@ -28,12 +28,12 @@ const root = mkdtempSync(join(tmpdir(), 'quiver-hf-'))
 after(() => rmSync(root, { recursive: true, force: true }))
 
 let python: string | null | undefined
-async function build(t: TestContext, task: string): Promise<{ dir: string; reference: number[][][] | number[][] } | null> {
+async function build(t: TestContext, task: string, cases: unknown[] = IDS): Promise<{ dir: string; reference: number[][][] | number[][] } | null> {
   if (python === undefined) python = (await pythonOr(t, ['torch']))?.executable ?? null
   if (!python) return null
   const dir = join(root, task)
-  writeFileSync(join(root, 'cases.json'), JSON.stringify(IDS))
-  execFileSync(python, [BUILDER, dir, task, join(root, 'cases.json')], { stdio: 'pipe' })
+  writeFileSync(join(root, `${task}-cases.json`), JSON.stringify(cases))
+  execFileSync(python, [BUILDER, dir, task, join(root, `${task}-cases.json`)], { stdio: 'pipe' })
   return { dir, reference: JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) }
 }
 
@@ -127,6 +127,44 @@ describe('hugging-face-text-classification', () => {
       assert.equal((columnValues(out, 'out.label') as string[][])[0]!.length, 1)
     } finally {
       await api.close()
+    }
+  })
+})
+
+describe('hugging-face-zero-shot-classification', () => {
+  // "a good movie is playing!" against "the {} movie" for good and bad: sentence pairs, the hypothesis with type id 1.
+  const SEQ = [2, 11, 12, 14, 18, 15, 16, 22, 3]
+  const pair = (label: number) => ({ ids: [...SEQ, 5, label, 14, 3], types: [...SEQ.map(() => 0), 1, 1, 1, 1] })
+
+  it('scores candidate labels by entailment as the pipeline does, single- and multi-label', async (t) => {
+    const built = await build(t, 'zero-shot-classification', [pair(12), pair(13)])
+    if (!built) return
+    const [good, bad] = built.reference as number[][]
+    const zip = join(built.dir, 'model.zip')
+    const ctx = contextFor(zip)
+    const session = await new HuggingFaceRuntime().load(versionOf('hugging-face-zero-shot-classification', zip, null as never, null as never), ctx)
+    try {
+      const row = (multi: boolean | null) => textTable({
+        inputs: arrow.vectorFromArray(['a good movie is playing!'], new arrow.Utf8()),
+        candidate_labels: arrow.vectorFromArray([['good', 'bad']], new arrow.List(new arrow.Field('item', new arrow.Utf8()))),
+        hypothesis_template: arrow.vectorFromArray(['the {} movie'], new arrow.Utf8()),
+        multi_label: arrow.vectorFromArray([multi], new arrow.Bool()),
+      })
+      // id2label: 0 contradiction, 1 neutral, 2 entailment
+      const single = await session.infer(row(null))
+      const e = [good![2]!, bad![2]!]
+      const p = e.map((x) => Math.exp(x) / (Math.exp(e[0]!) + Math.exp(e[1]!)))
+      const order = p[0]! >= p[1]! ? [0, 1] : [1, 0]
+      assert.deepEqual(columnValues(single, 'sequence'), ['a good movie is playing!'])
+      assert.deepEqual((columnValues(single, 'labels') as string[][])[0], order.map((j) => ['good', 'bad'][j]))
+      assertClose((columnValues(single, 'scores') as number[][])[0]!, order.map((j) => p[j]!), TOL, 'single-label scores')
+      const multi = await session.infer(row(true))
+      const m = [good!, bad!].map((l) => 1 / (1 + Math.exp(l[0]! - l[2]!)))
+      const mOrder = m[0]! >= m[1]! ? [0, 1] : [1, 0]
+      assertClose((columnValues(multi, 'scores') as number[][])[0]!, mOrder.map((j) => m[j]!), TOL, 'multi-label scores')
+    } finally {
+      await session.close()
+      ctx.cleanup()
     }
   })
 })

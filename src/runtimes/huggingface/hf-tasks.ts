@@ -8,6 +8,7 @@ import { makeAnyData } from '../../data/arrow-data.js'
 import type { ModelSchema } from '../../data/schema.js'
 import { InvalidInput, RuntimeFailure } from '../../errors.js'
 import { encode, runFirstOutput, type HfModel } from './hf-model.js'
+import { zeroShotClassification } from './zero-shot.js'
 
 export interface HfTask {
   inputSchema(model: HfModel): ModelSchema
@@ -107,4 +108,5 @@ export const HF_TASKS: Readonly<Record<string, HfTask>> = {
   'feature-extraction': featureExtraction,
   'text-classification': textClassification,
   'sentiment-analysis': textClassification,
+  'zero-shot-classification': zeroShotClassification,
 }
