@@ -50,6 +50,7 @@ describe('the web UI in Chromium', { skip: missing ?? false }, () => {
   let ctx: BrowserContext
   let page: Page
   let quiver: Quiver
+  let auth: Promise<{ server: Served; viewer: string }>
   const errors: string[] = []
   const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
   const open = async (hash: string) => {
@@ -62,6 +63,8 @@ describe('the web UI in Chromium', { skip: missing ?? false }, () => {
     shots = join(dir, 'screenshots')
     await mkdir(shots)
     await ensureBuilt()
+    auth = authServer(join(dir, 'auth-home'))
+    auth.catch(() => {})
     ;[server, ctx] = await Promise.all([serve(join(dir, 'home'), []), browser(dir)])
     quiver = new Quiver({ url: server.url })
     await quiver.uploadModel('iris', join(IRIS, 'model.onnx'), { framework: 'onnx', tags: ['production'], metadata: { team: 'ml' } })
@@ -94,6 +97,7 @@ describe('the web UI in Chromium', { skip: missing ?? false }, () => {
   after(async () => {
     await ctx?.close()
     await stopped(server)
+    await stopped(await auth?.then((a) => a.server, () => undefined))
     if (process.env.QUIVER_KEEP_UI_SCREENSHOTS) process.stderr.write(`web UI screenshots kept in ${shots}\n`)
     else await removeTemp(dir)
   })
@@ -246,41 +250,30 @@ describe('the web UI in Chromium', { skip: missing ?? false }, () => {
   it('raised no error in the pages', () => {
     assert.deepEqual(errors, [])
   })
+
+  it('asks for a token with --auth, and a viewer sees no tag buttons', async () => {
+    const { server: guarded, viewer } = await auth
+    const signin = await ctx.newPage()
+    await signin.goto(`${guarded.url}/#/models/iris`)
+    await signin.getByRole('heading', { name: 'Sign in to Quiver' }).waitFor()
+    await signin.getByLabel('Token').fill('not-a-token')
+    await signin.getByRole('button', { name: 'Sign in' }).click()
+    await signin.getByRole('alert').getByText(/not valid/).waitFor()
+    await signin.getByLabel('Token').fill(viewer)
+    await signin.getByRole('button', { name: 'Sign in' }).click()
+    await signin.getByText('default · viewer').waitFor()
+    await signin.getByRole('list', { name: 'tags' }).getByText('production').waitFor()
+    assert.equal(await signin.getByRole('button', { name: /Move tag|remove tag/ }).count(), 0)
+    await signin.screenshot({ path: join(shots, 'viewer.png') })
+  })
 })
 
-describe('the web UI with --auth', { skip: missing ?? false }, () => {
-  let dir: string
-  let server: Served
-  let ctx: BrowserContext
-  let viewer: string
-  before(async () => {
-    dir = await makeTemp('quiver-web-ui-auth-')
-    const home = join(dir, 'home')
-    const owner = await runCli(['token', 'create', '--role', 'owner'], { home })
-    assert.equal(owner.code, 0, owner.stderr)
-    ;[server, ctx] = await Promise.all([serve(home, ['--auth']), browser(dir)])
-    const quiver = new Quiver({ url: server.url, token: owner.stdout.trim() })
-    await quiver.uploadModel('iris', join(IRIS, 'model.onnx'), { framework: 'onnx', tags: ['production'] })
-    viewer = (await quiver.api.auth.createToken({ workspace: 'default', role: 'viewer' })).token
-  })
-  after(async () => {
-    await ctx?.close()
-    await stopped(server)
-    await removeTemp(dir)
-  })
-
-  it('asks for a token, and a viewer sees no tag buttons', async () => {
-    const page = await ctx.newPage()
-    await page.goto(`${server.url}/#/models/iris`)
-    await page.getByRole('heading', { name: 'Sign in to Quiver' }).waitFor()
-    await page.getByLabel('Token').fill('not-a-token')
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByRole('alert').getByText(/not valid/).waitFor()
-    await page.getByLabel('Token').fill(viewer)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByText('default · viewer').waitFor()
-    await page.getByRole('list', { name: 'tags' }).getByText('production').waitFor()
-    assert.equal(await page.getByRole('button', { name: /Move tag|remove tag/ }).count(), 0)
-    await page.screenshot({ path: join(dir, 'viewer.png') })
-  })
-})
+/** A second server, with --auth, on its own home: an owner token made by the CLI, a viewer token over /v1/tokens. */
+async function authServer(home: string): Promise<{ server: Served; viewer: string }> {
+  const owner = await runCli(['token', 'create', '--role', 'owner'], { home })
+  assert.equal(owner.code, 0, owner.stderr)
+  const server = await serve(home, ['--auth'])
+  const quiver = new Quiver({ url: server.url, token: owner.stdout.trim() })
+  await quiver.uploadModel('iris', join(IRIS, 'model.onnx'), { framework: 'onnx', tags: ['production'] })
+  return { server, viewer: (await quiver.api.auth.createToken({ workspace: 'default', role: 'viewer' })).token }
+}
