@@ -19,6 +19,7 @@ export interface Measurement {
  * a stall caused by another process on a shared machine moves p99, not rows/s.
  */
 export async function measure(s: Scenario, quick: boolean): Promise<Measurement> {
+  if (s.measureSelf) return s.measureSelf(quick)
   if (s.load && wrkAvailable()) {
     // A short warm-up (JIT, lazy loads in the server), then the measured run.
     await wrkMeasure(s.name, s.load(), 1)

@@ -16,6 +16,8 @@ export interface Scenario {
    * timing `run()`; `run()` stays the fallback when the generator is missing.
    */
   readonly load?: () => import('./wrk.js').WrkLoad
+  /** Measures itself (an open-loop load at a fixed rate, say) instead of timing `run()`. */
+  readonly measureSelf?: (quick: boolean) => Promise<import('./measure.js').Measurement>
   /** Lines printed under the table after the run (peak RSS measured beside its floor, and the like). */
   notes?(): string[]
   setup(): Promise<void>
