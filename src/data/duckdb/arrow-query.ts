@@ -56,16 +56,19 @@ export async function streamQuery(
   let logical: duckdb.LogicalType[]
   let types: (arrow.DataType | null)[]
   try {
-    result = await c.stream(sql)
+    // Types first, from the prepared statement: a column with no Arrow reading is cast before any result is open.
+    const prepared = await c.prepare(sql)
+    const columnTypes = Array.from({ length: prepared.columnCount }, (_, k) => prepared.columnType(k))
+    let chosen = sql
+    if (columnTypes.some((t) => arrowTypeOf(t.toLogicalType().logical_type as duckdb.LogicalType) === null)) {
+      const casts = await castedQuery(c, sql)
+      const readable = columnTypes.map((t, k) => (arrowTypeOf(t.toLogicalType().logical_type as duckdb.LogicalType) ? sqlIdent(prepared.columnName(k)) : casts[k]!))
+      chosen = `SELECT ${readable.join(', ')} FROM (${sql})`
+    }
+    prepared.destroySync()
+    result = await c.stream(chosen)
     logical = result.columnTypes().map((t) => t.toLogicalType().logical_type as duckdb.LogicalType)
     types = logical.map(arrowTypeOf)
-    if (types.some((t) => t === null)) {
-      const casts = await castedQuery(c, sql)
-      const readable = logical.map((l, k) => (types[k] ? sqlIdent(result.columnName(k)) : casts[k]!))
-      result = await c.stream(`SELECT ${readable.join(', ')} FROM (${sql})`)
-      logical = result.columnTypes().map((t) => t.toLogicalType().logical_type as duckdb.LogicalType)
-      types = logical.map(arrowTypeOf)
-    }
   } catch (err) {
     throw unreadable(what, err)
   }
