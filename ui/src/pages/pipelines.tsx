@@ -1,7 +1,7 @@
 /** Pipelines and deployments: steps, versions, replicas, batching; deploy, undeploy, hot swap of a step. */
 import { useState } from 'preact/hooks'
-import { api, canEdit, enc, type PipelineRecord, type WhoAmI } from '../api.js'
-import { bytes, Confirm, Empty, Show, useLoad, usePaged, when } from '../components.js'
+import { api, canEdit, enc, type PipelineRecord, type VersionRecord, type WhoAmI } from '../api.js'
+import { bytes, Confirm, Empty, Show, StatusBadge, useLoad, usePaged, when } from '../components.js'
 import { href } from '../router.js'
 
 export function PipelinesPage() {
@@ -55,6 +55,8 @@ function Pipeline({ p, editable, onChange }: { p: PipelineRecord; editable: bool
   const [busy, setBusy] = useState(false)
   const [action, setAction] = useState<Action>(null)
   const d = p.deployment
+  // Which version each step's reference names now (a tag reference follows its tag).
+  const resolved = useLoad(() => Promise.all(p.steps.map((s) => api<VersionRecord>(`/models/${enc(s.ref)}`).catch(() => null))), [p.version_id, p.steps.map((s) => s.ref).join()])
   const run = async (f: () => Promise<unknown>) => {
     setError(undefined)
     setBusy(true)
@@ -80,12 +82,18 @@ function Pipeline({ p, editable, onChange }: { p: PipelineRecord; editable: bool
       <p class="muted">Version id <code>{p.version_id}</code>, created {when(p.created_at)}. <a href={href('pipelines', p.name, 'logs')}>Inference logs</a> · <a href={href('lineage', `pipeline:${p.name}`)}>Lineage</a></p>
       <h2>Steps</h2>
       <table aria-label="steps">
-        <thead><tr><th>#</th><th>Model</th><th>Field mapping</th>{editable && <th>Hot swap</th>}</tr></thead>
+        <thead><tr><th>#</th><th>Model</th><th>Version now</th><th>Field mapping</th>{editable && <th>Hot swap</th>}</tr></thead>
         <tbody>
           {p.steps.map((s, i) => (
             <tr key={i}>
               <td>{i}</td>
               <td><a href={href('models', s.ref.split(/[@:#]/)[0]!)}><code>{s.ref}</code></a></td>
+              <td>{(() => {
+                const v = resolved.data?.[i]
+                if (resolved.data === undefined) return <span class="muted">…</span>
+                if (!v) return <span class="error">does not resolve</span>
+                return <><a href={href('models', v.name, v.seq)}>{v.name}#{v.seq}</a> <StatusBadge status={v.status} /></>
+              })()}</td>
               <td>{s.map && Object.keys(s.map).length > 0 ? Object.entries(s.map).map(([a, b]) => <div key={a}><code>{a}</code> → <code>{b}</code></div>) : <span class="muted">by name</span>}</td>
               {editable && <td><SwapForm index={i} current={s.ref} busy={busy} onSwap={(ref) => setAction({ kind: 'swap', index: i, ref })} /></td>}
             </tr>
