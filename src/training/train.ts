@@ -32,7 +32,7 @@ export interface PythonTrainerOutput {
   output_schema: unknown[]
   classes?: (number | string)[]
   library_versions: Record<string, string>
-  validation: { predictions?: (number | string)[]; probabilities?: number[][] }
+  validation: { predictions?: (number | string)[]; probabilities?: number[][]; scores?: number[][] }
 }
 
 export interface RegisterRequest {
@@ -140,11 +140,13 @@ export async function train(deps: TrainDeps, req: TrainRequest): Promise<Version
 }
 
 function validationMetrics(y: Labels | null, yValid: (number | string)[] | null, out: PythonTrainerOutput): Record<string, unknown> | null {
-  const pred = out.validation.predictions
+  // A TorchScript module answers scores per class: its prediction is the argmax.
+  const scores = out.validation.scores
+  const pred = out.validation.predictions ?? (scores && y?.kind === 'number' ? scores.map((row) => row.indexOf(Math.max(...row))) : undefined)
   if (y === null || yValid === null || !pred || yValid.length === 0) return null
   const labels = (v: (number | string)[]): Labels => (typeof v[0] === 'number'
     ? { kind: 'number', values: Float64Array.from(v as number[]) } : { kind: 'string', values: v.map(String) })
-  const regression = out.output_schema.length === 1 && !out.classes
+  const regression = out.output_schema.length === 1 && !out.classes && !scores
   if (regression) return { ...regressionMetrics(Float64Array.from(yValid as number[]), Float64Array.from(pred as number[])) }
   const p = out.validation.probabilities
   const proba = p && out.classes ? { values: Float64Array.from(p.flat()), classes: labels(out.classes) } : undefined

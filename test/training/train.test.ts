@@ -34,6 +34,8 @@ const TRAINERS: Record<string, string> = {
   'logreg.py': `from sklearn.linear_model import LogisticRegression\n\ndef train(X, y, config):\n    print(f"fitting {list(X.columns)} on {len(X)} rows")\n    return LogisticRegression(C=float(config.get("C", 1.0)), max_iter=500).fit(X, y)\n`,
   'raises.py': `def train(X, y, config):\n    raise ValueError("the learning rate must be positive")\n`,
   'lambda.py': `def train(X, y, config):\n    return lambda x: x\n`,
+  'xgb.py': `from xgboost import XGBClassifier\n\ndef train(X, y, config):\n    return XGBClassifier(n_estimators=10, max_depth=2).fit(X, y)\n`,
+  'torchscript.py': `import torch\n\nclass Net(torch.nn.Module):\n    def __init__(self, k):\n        super().__init__()\n        self.lin = torch.nn.Linear(k, 3)\n    def forward(self, x):\n        return torch.softmax(self.lin(x), dim=1)\n\ndef train(X, y, config):\n    torch.manual_seed(0)\n    net = Net(X.shape[1])\n    opt = torch.optim.Adam(net.parameters(), lr=0.05)\n    xs = torch.tensor(X.to_numpy(), dtype=torch.float32)\n    ys = torch.tensor(y.to_numpy(), dtype=torch.long)\n    for _ in range(200):\n        opt.zero_grad()\n        torch.nn.functional.nll_loss(torch.log(net(xs)), ys).backward()\n        opt.step()\n    return torch.jit.script(net)\n`,
   'no-net.py': `import socket\nfrom sklearn.dummy import DummyClassifier\n\ndef train(X, y, config):\n    socket.create_connection(("127.0.0.1", 5432), timeout=2)\n    return DummyClassifier().fit(X, y)\n`,
 }
 
@@ -97,6 +99,18 @@ describe('quiver train', { skip }, () => {
     assert.equal(t2!.date, '2025-08-29')
     assert.deepEqual(t2!.validation.metrics, t1!.validation.metrics)
     assert.equal((await api.listVersions('iris-trained')).length, 2)
+  })
+
+  it('trains XGBoost and TorchScript models, registered under their frameworks', async () => {
+    const xgb = await api.training.train({ name: 'iris-xgb', trainer: join(dir, 'xgb.py'), trainingSet: iris(), label: 'species' })
+    assert.equal(xgb.framework, 'xgboost')
+    assert.equal(xgb.status, 'ready')
+    assert.ok(((xgb.metadata.training as any).validation.metrics.accuracy as number) > 0.8)
+    const ts = await api.training.train({ name: 'iris-torch', trainer: join(dir, 'torchscript.py'), trainingSet: iris(), label: 'species' })
+    assert.equal(ts.framework, 'pytorch')
+    assert.equal(ts.status, 'ready')
+    assert.deepEqual(ts.output_schema, [{ name: 'output', type: { list: 'float32', size: 3 }, nullable: false }])
+    assert.ok(((ts.metadata.training as any).validation.metrics.accuracy as number) > 0.8)
   })
 
   it('trains from a TS/JS module that returns model bytes and a framework', async () => {
