@@ -75,6 +75,36 @@ describe('remote models served by a second quiver', () => {
     assert.match(r.stderr, /answered output 'species_probs' as FP32; its output schema expects FP64/)
   })
 
+  it('calls a JSON endpoint (the peer\'s /v1 infer) with the json protocol', async () => {
+    await ok(home, 'upload', 'iris-json', `${peer!.url}/v1/models/iris/infer`, '--framework', 'remote', '--protocol', 'json',
+      '--input-schema', join(home, 'input-schema.json'), '--output-schema', join(home, 'output-schema.json'))
+    const out = JSON.parse((await ok(home, 'infer', 'iris-json', '--input', join(home, 'in.json'), '--output-format', 'columns')).stdout)
+    assertClose(out.columns['out.species_probs'], iris.expected.species_probs!, iris.tolerance, 'species_probs')
+  })
+
+  it('runs a user\'s own ModelPlatform module named in QUIVER_MODEL_PLATFORMS', async () => {
+    const module = join(home, 'peer-platform.mjs')
+    await writeFile(module, `export default {
+  name: 'peer-records',
+  async fetchInference({ input, call }) {
+    const records = [...input.getChild('features')].map((v) => ({ features: [...v] }))
+    const answer = await call({ body: records })
+    return { species_probs: answer.map((r) => r['out.species_probs']) }
+  },
+}
+`)
+    const env = { QUIVER_MODEL_PLATFORMS: module }
+    const up = await runCli(['upload', 'iris-own', `${peer!.url}/v1/models/iris/infer`, '--framework', 'remote', '--protocol', 'peer-records',
+      '--input-schema', join(home, 'input-schema.json'), '--output-schema', join(home, 'output-schema.json')], { home, env })
+    assert.equal(up.code, 0, up.stderr)
+    const r = await runCli(['infer', 'iris-own', '--input', join(home, 'in.json'), '--output-format', 'columns'], { home, env })
+    assert.equal(r.code, 0, r.stderr)
+    assertClose(JSON.parse(r.stdout).columns['out.species_probs'], iris.expected.species_probs!, iris.tolerance, 'species_probs')
+    const without = await runCli(['infer', 'iris-own', '--input', join(home, 'in.json')], { home })
+    assert.equal(without.code, 1)
+    assert.match(without.stderr, /remote protocol 'peer-records' is not a model platform of this installation/)
+  })
+
   it('refuses an upload whose peer model does not exist, with the peer\'s message', async () => {
     const r = await runCli(['upload', 'nothing', `${peer!.url}/v2/models/nothing`, '--framework', 'remote', '--protocol', 'v2', '--retries', '0'], { home })
     assert.equal(r.code, 2)

@@ -1,5 +1,7 @@
 /** The model platforms a `remote` version may name as its protocol: the built-in ones and any registered. */
-import { InvalidInput } from '../../errors.js'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { errorMessage, InvalidInput } from '../../errors.js'
 import { JsonPlatform } from './json-platform.js'
 import { MlflowPlatform } from './mlflow-platform.js'
 import type { ModelPlatform } from './model-platform.js'
@@ -25,6 +27,32 @@ export function registerModelPlatform(platform: ModelPlatform): void {
 
 export function modelPlatform(name: string): ModelPlatform | undefined {
   return PLATFORMS.get(name)
+}
+
+let fromEnv: Promise<void> | undefined
+
+/**
+ * Registers the platforms of the modules named in `QUIVER_MODEL_PLATFORMS` (comma-separated paths
+ * of ES modules whose default export, or export `platform`, is a ModelPlatform), once per process,
+ * so that a server or the CLI can run remote versions of a user's own platform.
+ */
+export function loadEnvPlatforms(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  fromEnv ??= (async () => {
+    for (const path of (env.QUIVER_MODEL_PLATFORMS ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+      let mod: { default?: unknown; platform?: unknown }
+      try {
+        mod = await import(pathToFileURL(resolve(path)).href)
+      } catch (err) {
+        throw new InvalidInput(`QUIVER_MODEL_PLATFORMS: ${path} cannot be imported: ${errorMessage(err)}`, { field: 'QUIVER_MODEL_PLATFORMS', got: path })
+      }
+      const p = (mod.platform ?? mod.default) as ModelPlatform | undefined
+      if (!p || typeof p.name !== 'string' || typeof p.fetchInference !== 'function') {
+        throw new InvalidInput(`QUIVER_MODEL_PLATFORMS: ${path} exports no ModelPlatform (an object with name and fetchInference) as default or 'platform'`, { field: 'QUIVER_MODEL_PLATFORMS', got: path })
+      }
+      if (!PLATFORMS.has(p.name)) registerModelPlatform(p)
+    }
+  })()
+  return fromEnv
 }
 
 export function platformNames(): string[] {

@@ -12,7 +12,7 @@ import type { InferOptions, LoadableVersion, LoadContext, Runtime, Session, Supp
 import { CircuitBreaker } from './circuit-breaker.js'
 import { parseEndpoint, type EndpointSpec } from './endpoint.js'
 import type { ModelPlatform } from './model-platform.js'
-import { modelPlatform, platformNames } from './platforms.js'
+import { loadEnvPlatforms, modelPlatform, platformNames } from './platforms.js'
 import { remoteCall, type RemoteCall } from './remote-call.js'
 
 export class RemoteRuntime implements Runtime {
@@ -33,6 +33,7 @@ export class RemoteRuntime implements Runtime {
     } catch (err) {
       throw new InvalidInput(`${v.file_name} is not a remote endpoint description: ${errorMessage(err)}`, { field: 'file', got: v.file_name })
     }
+    if (!modelPlatform(spec.protocol)) await loadEnvPlatforms()
     const platform = modelPlatform(spec.protocol)
     if (!platform) throw new Unsupported(`remote protocol '${spec.protocol}' is not a model platform of this installation (known: ${platformNames().join(', ')})`)
     const label = `remote model ${v.name}:${v.version} (${spec.protocol} ${spec.url})`
