@@ -162,3 +162,27 @@ export const pointInTime = pair(`training-set-${PIT.spine}x${PIT.entities * PIT.
     },
   }
 })
+
+/** A 1-row CSV request: the RFC 4180 parser it keeps below 256 KiB, beside the DuckDB path it would otherwise take. */
+function csvOneRow(viaDuckDb: boolean): Scenario {
+  const text = `${tasks.WIDE.map((f) => f.name).join(',')}\n${tasks.WIDE.map((_, k) => k + 0.5).join(',')}\n`
+  return {
+    name: viaDuckDb ? 'csv-1row-via-duckdb' : 'csv-1row',
+    competitor: viaDuckDb ? undefined : 'csv-1row-via-duckdb',
+    budget: { quick: { warmup: 5, minIterations: 20, maxIterations: 200, timeMs: 300 } },
+    async setup() {},
+    async run() {
+      if (viaDuckDb) {
+        const { readCsvWithDuckDb } = await import('../../src/data/duckdb/csv-read.js')
+        const { inputLimits } = await import('../../src/data/input-limits.js')
+        await readCsvWithDuckDb(text, tasks.WIDE, false, inputLimits())
+      } else {
+        await tasks.csvToArrow(text)
+      }
+      return 1
+    },
+    async teardown() {},
+  }
+}
+
+export const csvOneRowScenarios = [csvOneRow(true), csvOneRow(false)]
