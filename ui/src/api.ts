@@ -7,7 +7,7 @@ export type {
   FeatureSetDefinition, ModelSchema, SchemaField, FieldType, Role,
 } from '../../src/client/index.js'
 export type { ComparisonResult, EvaluationResult, SuiteRecord } from '../../src/api/evaluation-api.js'
-export type { LineageGraph } from '../../src/api/feature-api.js'
+export type { FetchResult, LineageGraph, MaterializeResult } from '../../src/api/feature-api.js'
 
 const TOKEN_KEY = 'quiver.token'
 

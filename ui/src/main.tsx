@@ -51,7 +51,7 @@ function App() {
   else if (section === 'pipelines' && rest[1] === 'logs') page = <LogsPage name={rest[0]!} />
   else if (section === 'pipelines') page = <PipelinePage name={rest[0]!} me={me} />
   else if (section === 'features' && rest.length === 0) page = <FeaturesPage />
-  else if (section === 'features') page = <FeatureSetPage name={rest[0]!} />
+  else if (section === 'features') page = <FeatureSetPage name={rest[0]!} me={me} />
   else if (section === 'lineage') page = <LineagePage refName={rest[0]} />
   else if (section === 'evaluations') page = <EvaluationsPage me={me} />
   else page = <p>No page here. <a href={href('models')}>Models</a></p>

@@ -1,6 +1,6 @@
 /** Feature sets: definitions, derived (model) features, and an online fetch form. */
 import { useState } from 'preact/hooks'
-import { api, ApiError, enc, type FeatureSetRecord } from '../api.js'
+import { api, ApiError, canEdit, enc, type FeatureSetRecord, type FetchResult, type MaterializeResult, type WhoAmI } from '../api.js'
 import { Empty, Show, typeName, Unavailable, useLoad, usePaged, when } from '../components.js'
 import { href } from '../router.js'
 
@@ -39,12 +39,12 @@ function SetList({ sets }: { sets: FeatureSetRecord[] }) {
   )
 }
 
-export function FeatureSetPage({ name }: { name: string }) {
+export function FeatureSetPage({ name, me }: { name: string; me: WhoAmI }) {
   const l = useLoad(() => api<FeatureSetRecord>(`/features/${enc(name)}`), [name])
   return (
     <>
       <p class="crumbs"><a href={href('features')}>Feature sets</a> / {name}</p>
-      <Show l={l} unavailable={<Unavailable what="Feature sets" command={`quiver features show ${name}`} />}>{(s) => <FeatureSet s={s} />}</Show>
+      <Show l={l} unavailable={<Unavailable what="Feature sets" command={`quiver features show ${name}`} />}>{(s) => <FeatureSet s={s} editable={canEdit(me)} />}</Show>
     </>
   )
 }
@@ -54,7 +54,7 @@ function inputsText(inputs: unknown): string {
   return Object.entries(inputs as Record<string, unknown>).map(([k, v]) => `${k} ← ${JSON.stringify(v)}`).join('; ')
 }
 
-function FeatureSet({ s }: { s: FeatureSetRecord }) {
+function FeatureSet({ s, editable }: { s: FeatureSetRecord; editable: boolean }) {
   const d = s.definition
   const source = 'path' in d.source ? d.source.path : d.source.sql
   return (
@@ -86,6 +86,7 @@ function FeatureSet({ s }: { s: FeatureSetRecord }) {
           ))}
         </tbody>
       </table>
+      {editable && <Materialize s={s} />}
       <FetchForm s={s} />
     </>
   )
@@ -121,19 +122,12 @@ function FetchForm({ s }: { s: FeatureSetRecord }) {
         <button type="submit" class="primary">Fetch</button>
       </form>
       {error && <p class="error" role="alert">{error}</p>}
-      {result !== undefined && <FetchResult r={result as FetchAnswer} />}
+      {result !== undefined && <Fetched r={result as FetchResult} />}
     </>
   )
 }
 
-interface FetchAnswer {
-  keys?: Record<string, unknown>
-  features?: Record<string, unknown>
-  models?: Record<string, string>
-  missing?: string[]
-}
-
-function FetchResult({ r }: { r: FetchAnswer }) {
+function Fetched({ r }: { r: FetchResult }) {
   return (
     <table aria-label="fetched features">
       <thead><tr><th>Feature</th><th>Value</th><th>Model</th></tr></thead>
@@ -142,5 +136,34 @@ function FetchResult({ r }: { r: FetchAnswer }) {
         {(r.missing ?? []).map((k) => <tr key={`m-${k}`}><td><code>{k}</code></td><td class="muted">missing</td><td /></tr>)}
       </tbody>
     </table>
+  )
+}
+
+/** Offline source → online store, so that fetch finds the base features. */
+function Materialize({ s }: { s: FeatureSetRecord }) {
+  const [done, setDone] = useState<MaterializeResult>()
+  const [error, setError] = useState<string>()
+  const [busy, setBusy] = useState(false)
+  const run = async () => {
+    setBusy(true)
+    setError(undefined)
+    try {
+      setDone(await api<MaterializeResult>(`/features/${enc(s.name)}/materialize`, { method: 'POST' }))
+    } catch (err) {
+      setError((err as Error).message)
+    } finally {
+      setBusy(false)
+    }
+  }
+  return (
+    <>
+      <h2>Online store</h2>
+      <p class="toolbar">
+        <button type="button" disabled={busy} onClick={run}>{busy ? 'Materializing…' : 'Materialize'}</button>
+        <span class="muted">copies the offline source's latest values into the online store (<code>quiver features materialize {s.name}</code>)</span>
+      </p>
+      {done && <p role="status">Wrote {done.entities} entities of {done.set} v{done.version} to the {done.store} store in {done.seconds.toFixed(2)} s.</p>}
+      {error && <p class="error" role="alert">{error}</p>}
+    </>
   )
 }
