@@ -35,7 +35,7 @@ describe('conversion jobs across replicas', { skip }, () => {
       held = rows[0]
       if (!held) await new Promise((r) => setTimeout(r, 25))
     }
-    assert.ok(held, 'a replica took the conversion job')
+    assert.ok(held, `a replica took the conversion job: ${JSON.stringify((await cluster.admin.query(`SELECT * FROM ${jobs}`)).rows)}`)
     const pid = Number(held.worker.split(':')[1])
     const victim = cluster.replicas.findIndex((r) => r?.child.pid === pid)
     assert.ok(victim >= 0, `worker ${held.worker} is one of the replicas`)
@@ -43,12 +43,13 @@ describe('conversion jobs across replicas', { skip }, () => {
 
     const survivor = cluster.replicas.find((r) => r !== null)!
     let version: any
-    for (let i = 0; i < 600; i++) {
+    for (let i = 0; i < 1200; i++) {
       version = (await (await fetch(`${survivor.url}/v1/models/wine/versions`)).json())[0]
       if (version.status === 'ready' || version.status === 'error') break
       await new Promise((r) => setTimeout(r, 100))
     }
-    assert.equal(version.status, 'ready', JSON.stringify(version))
+    const jobNow = (await cluster.admin.query(`SELECT * FROM ${jobs} WHERE id = $1`, [held.id])).rows[0]
+    assert.equal(version.status, 'ready', `${JSON.stringify(version)}\njob: ${JSON.stringify(jobNow)}\nsurvivor stderr: ${survivor.stderr().slice(-2000)}`)
     assert.deepEqual(version.tags, ['prod'])
     const { rows: [job] } = await cluster.admin.query(`SELECT state, attempts, worker, error FROM ${jobs} WHERE id = $1`, [held.id])
     assert.equal(job.state, 'succeeded')
