@@ -168,3 +168,47 @@ describe('hugging-face-zero-shot-classification', () => {
     }
   })
 })
+
+describe('hugging-face-question-answering', () => {
+  const CONTEXT = 'The cat sat on the mat.'
+  // question "the cat", context as above: [CLS] the cat [SEP] the cat sat on the mat . [SEP]
+  const IDS_QA = { ids: [2, 5, 6, 3, 5, 6, 8, 9, 5, 10, 21, 3], types: [0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1] }
+  const SPANS: [number, number][] = [[0, 3], [4, 7], [8, 11], [12, 14], [15, 18], [19, 22], [22, 23]]
+
+  it('answers the best span of the context by start × end probability, with its character offsets', async (t) => {
+    const built = await build(t, 'question-answering', [IDS_QA])
+    if (!built) return
+    const [startLogits, endLogits] = (built.reference as unknown as number[][][])[0]!
+    const soft = (l: number[]) => {
+      const ctx = l.slice(4, 11)
+      const m = Math.max(...ctx)
+      const s = ctx.reduce((a, x) => a + Math.exp(x - m), 0)
+      return ctx.map((x) => Math.exp(x - m) / s)
+    }
+    const ps = soft(startLogits!)
+    const pe = soft(endLogits!)
+    let best = [-1, 0, 0]
+    for (let a = 0; a < 7; a++) for (let b = a; b < 7; b++) if (ps[a]! * pe[b]! > best[0]!) best = [ps[a]! * pe[b]!, a, b]
+    const zip = join(built.dir, 'model.zip')
+    const ctx = contextFor(zip)
+    const session = await new HuggingFaceRuntime().load(versionOf('hugging-face-question-answering', zip, null as never, null as never), ctx)
+    try {
+      const nulls = (type: arrow.DataType) => arrow.vectorFromArray([null], type)
+      const out = await session.infer(textTable({
+        question: arrow.vectorFromArray(['the cat'], new arrow.Utf8()),
+        context: arrow.vectorFromArray([CONTEXT], new arrow.Utf8()),
+        top_k: nulls(new arrow.Int64()), doc_stride: nulls(new arrow.Int64()), max_answer_len: nulls(new arrow.Int64()),
+        max_seq_len: nulls(new arrow.Int64()), max_question_len: nulls(new arrow.Int64()),
+        handle_impossible_answer: nulls(new arrow.Bool()), align_to_words: nulls(new arrow.Bool()),
+      }))
+      const [from, to] = [SPANS[best[1]!]![0], SPANS[best[2]!]![1]]
+      assertClose(columnValues(out, 'score') as number[], [best[0]!], TOL, 'score')
+      assert.deepEqual(columnValues(out, 'start'), [from])
+      assert.deepEqual(columnValues(out, 'end'), [to])
+      assert.deepEqual(columnValues(out, 'answer'), [CONTEXT.slice(from, to)])
+    } finally {
+      await session.close()
+      ctx.cleanup()
+    }
+  })
+})

@@ -30,6 +30,8 @@ export interface Encoded {
   /** Tokens of each row (its length before padding). */
   lengths: Int32Array
   width: number
+  /** Each row's encoding: ids, tokens, token type ids. */
+  rows: { ids: number[]; tokens: string[]; token_type_ids?: number[] }[]
 }
 
 const WEIGHTS = ['onnx/model.onnx', 'model.onnx']
@@ -74,9 +76,9 @@ export async function loadHfModel(dir: string, fileName: string): Promise<HfMode
 }
 
 /** Tokenizes `texts` (pairs when `pairs` is given), truncated to the model's length, padded with 0. */
-export function encode(model: HfModel, texts: readonly string[], pairs?: readonly string[]): Encoded {
+export function encode(model: HfModel, texts: readonly string[], pairs?: readonly string[], maxLength = model.maxLength): Encoded {
   const rows = texts.map((t, i) => model.tokenizer.encode(t, { text_pair: pairs?.[i] ?? null, return_token_type_ids: true }))
-  const width = Math.min(model.maxLength, Math.max(1, ...rows.map((r) => r.ids.length)))
+  const width = Math.min(maxLength, Math.max(1, ...rows.map((r) => r.ids.length)))
   const n = rows.length
   const ids = new BigInt64Array(n * width)
   const mask = new BigInt64Array(n * width)
@@ -102,7 +104,7 @@ export function encode(model: HfModel, texts: readonly string[], pairs?: readonl
     if (!t) throw new RuntimeFailure(`the model takes an input '${name}' that a tokenizer does not give (input_ids, attention_mask, token_type_ids)`)
     feeds[name] = t
   }
-  return { feeds, lengths, width }
+  return { feeds, lengths, width, rows }
 }
 
 /** The first output of the run as a Float32Array with its dims. */

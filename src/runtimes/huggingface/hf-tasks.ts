@@ -9,6 +9,7 @@ import type { ModelSchema } from '../../data/schema.js'
 import { InvalidInput, RuntimeFailure } from '../../errors.js'
 import { encode, runFirstOutput, type HfModel } from './hf-model.js'
 import { zeroShotClassification } from './zero-shot.js'
+import { questionAnswering } from './question-answering.js'
 
 export interface HfTask {
   inputSchema(model: HfModel): ModelSchema
@@ -109,4 +110,5 @@ export const HF_TASKS: Readonly<Record<string, HfTask>> = {
   'text-classification': textClassification,
   'sentiment-analysis': textClassification,
   'zero-shot-classification': zeroShotClassification,
+  'question-answering': questionAnswering,
 }
