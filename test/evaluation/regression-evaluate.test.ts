@@ -44,7 +44,7 @@ it('evaluates a regressor with scikit-learn\'s MAE, RMSE and R² per case', { sk
   await api.uploadModel({ name: 'diabetes', source: { path: join(FIXTURE, 'model.json') }, framework: 'xgboost', inputSchema: c.input_schema, outputSchema: c.output_schema })
   const inputs = JSON.parse(await readFile(join(FIXTURE, 'input.json'), 'utf8')).columns.inputs as number[][]
   const expected = JSON.parse(await readFile(join(FIXTURE, 'expected.json'), 'utf8')).columns.predictions as number[]
-  const records = inputs.map((row, i) => ({ ...Object.fromEntries(row.map((v, k) => [`f${k}`, v])), y: expected[i]! + ((i * 37) % 11) - 5 }))
+  const records: Record<string, number>[] = inputs.map((row, i) => ({ ...Object.fromEntries(row.map((v, k) => [`f${k}`, v])), y: expected[i]! + ((i * 37) % 11) - 5 }))
   await writeFile(join(dir, 'suite.json'), JSON.stringify(records))
   const features = inputs[0]!.map((_, k) => `f${k}`)
   await api.evaluation.createSuite({ name: 'diabetes', source: { path: join(dir, 'suite.json') }, label: 'y', features, cases: [{ name: 'older', expression: 'in.f0 > 0' }] })
