@@ -61,7 +61,7 @@ async function openOnRedis(home: string): Promise<LocalQuiverApi> {
 }
 
 /** A home with the risk model, a users set of `n` entities (age, income, risk = model(age, 10, income)), materialized. */
-async function featureHome(n: number): Promise<{ dir: string; home: string; api: LocalQuiverApi }> {
+export async function featureHome(n: number): Promise<{ dir: string; home: string; api: LocalQuiverApi }> {
   await redisReachable()
   const dir = await mkdtemp(join(tmpdir(), 'quiver-bench-features-'))
   const home = join(dir, 'home')

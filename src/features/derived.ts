@@ -119,19 +119,32 @@ export function planDerived(set: FeatureSetDefinition, requested: readonly strin
 export async function computeDerived(
   set: FeatureSetDefinition, table: arrow.Table, requested: readonly string[], models: DerivedModels, opts: DerivedOptions = {},
 ): Promise<DerivedResult> {
-  const plan = planDerived(set, requested, opts.related)
   const names = new Set(table.schema.fields.map((f) => f.name))
+  const got = await deriveColumns(set, (name) => (names.has(name) ? table.getChild(name)! : undefined), table.numRows, requested, models, opts)
+  if (got.columns.size === 0) return { table, models: got.models }
+  return { table: table.assign(new arrow.Table(Object.fromEntries(got.columns))), models: got.models }
+}
+
+/**
+ * `computeDerived` over columns looked up by name instead of a table (online fetch assembles its
+ * columns itself): the requested derived features' columns by requested name, and their models.
+ */
+export async function deriveColumns(
+  set: FeatureSetDefinition, lookup: (column: string) => arrow.Vector | undefined, rows: number, requested: readonly string[],
+  models: DerivedModels, opts: DerivedOptions = {},
+): Promise<{ columns: Map<string, arrow.Vector>; models: Record<string, string> }> {
+  const plan = planDerived(set, requested, opts.related)
   for (const b of plan.base) {
-    if (!names.has(b.column)) {
-      throw new InvalidInput(`the table has no column '${b.column}', which the requested features need (columns: ${[...names].join(', ')})`, {
+    if (!lookup(b.column)) {
+      throw new InvalidInput(`the table has no column '${b.column}', which the requested features need`, {
         field: b.column, expected: 'a column of base feature values',
       })
     }
   }
   const versions = opts.versions ?? new Map<string, VersionRecord>()
-  const columns = new Map<string, arrow.Vector>()
+  const computed = new Map<string, arrow.Vector>()
   const used = new Map<string, VersionRecord>()
-  const column = (name: string) => columns.get(name) ?? table.getChild(name)!
+  const column = (name: string) => computed.get(name) ?? lookup(name)!
   for (const n of plan.derived) {
     const ref = n.def!.inference!.model
     let v = versions.get(ref)
@@ -140,18 +153,17 @@ export async function computeDerived(
       versions.set(ref, v)
     }
     used.set(n.column, v)
-    columns.set(n.column, await runNode(n, v, table.numRows, column, models))
+    computed.set(n.column, await runNode(n, v, rows, column, models))
   }
-  const added: Record<string, arrow.Vector> = {}
+  const columns = new Map<string, arrow.Vector>()
   const modelOf: Record<string, string> = {}
   for (const [i, n] of plan.requested.entries()) {
     if (!n.def?.inference) continue
-    added[requested[i]!] = columns.get(n.column)!
+    columns.set(requested[i]!, computed.get(n.column)!)
     const v = used.get(n.column)!
     modelOf[requested[i]!] = `${v.name}:${v.version}`
   }
-  if (Object.keys(added).length === 0) return { table, models: modelOf }
-  return { table: table.assign(new arrow.Table(added)), models: modelOf }
+  return { columns, models: modelOf }
 }
 
 /** Runs one derived feature's model over all rows; its output column, masked where inputs were null. */

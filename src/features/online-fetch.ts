@@ -13,7 +13,7 @@ import { isNumericType } from '../data/scalar-codecs.js'
 import type { SchemaField } from '../data/schema.js'
 import { columnValues } from '../data/column-values.js'
 import { inputFeatures, type FeatureSetDefinition } from './definition.js'
-import { computeDerived, planDerived, type DerivedModels } from './derived.js'
+import { deriveColumns, planDerived, type DerivedModels } from './derived.js'
 import type { FeatureSetRecord } from './feature-set-record.js'
 import { onlineLayout, readOnline } from './online/online-table.js'
 import type { OnlineStore } from './online/online-store.js'
@@ -33,7 +33,8 @@ export interface FetchOptions {
 export interface FetchedTable {
   record: FeatureSetRecord
   /** Key columns, then one column per requested feature, in request order. */
-  table: arrow.Table
+  columns: Map<string, arrow.Vector>
+  rows: number
   requested: string[]
   /** 1 where the entity was found in the online store. */
   found: Uint8Array
@@ -157,24 +158,32 @@ export class OnlineFetcher {
       }
       if (!progressed) throw new RuntimeFailure(`feature set ${def.name}: cannot join ${[...pending].join(', ')}: no column holds their entity keys`)
     }
-    const working = new arrow.Table(Object.fromEntries([...columns].map(([n, d]) => [n, new arrow.Vector([d])])))
+    const vectors = new Map<string, arrow.Vector>()
+    const vector = (name: string) => {
+      let v = vectors.get(name)
+      const d = columns.get(name)
+      if (!v && d) vectors.set(name, (v = new arrow.Vector([d])))
+      return v
+    }
     const derived = requested.filter((f) => def.features.find((x) => x.name === f)?.inference)
-    const { table, models } = await computeDerived(def, working, derived, this.#deps.models, {
+    const out = await deriveColumns(def, vector, rows, derived, this.#deps.models, {
       workspace: opts.workspace, related: relatedDef, versions: opts.versions,
     })
-    return { record, table: table.select([...record.keys.map((k) => k.name), ...requested]), requested, found: got.found, models }
+    const result = new Map<string, arrow.Vector>()
+    for (const name of [...record.keys.map((k) => k.name), ...requested]) result.set(name, out.columns.get(name) ?? vector(name)!)
+    return { record, columns: result, rows, requested, found: got.found, models: out.models }
   }
 }
 
 /** One SPEC §7 result per entity; values as JSON writes them (int64 past 2^53 as strings, NaN as "NaN"). */
 export function fetchResults(f: FetchedTable): FetchResult[] {
   const keyNames = f.record.keys.map((k) => k.name)
-  const keyValues = keyNames.map((n) => columnValues(f.table.getChild(n)!, 'json'))
-  const values = f.requested.map((n) => columnValues(f.table.getChild(n)!, 'json'))
+  const keyValues = keyNames.map((n) => columnValues(f.columns.get(n)!, 'json'))
+  const values = f.requested.map((n) => columnValues(f.columns.get(n)!, 'json'))
   const models: Record<string, string> = {}
   for (const n of f.requested) if (f.models[n]) models[n] = f.models[n]!
   const out: FetchResult[] = []
-  for (let i = 0; i < f.table.numRows; i++) {
+  for (let i = 0; i < f.rows; i++) {
     const keys: Record<string, unknown> = {}
     keyNames.forEach((n, k) => (keys[n] = keyValues[k]![i]))
     const features: Record<string, unknown> = {}

@@ -21,7 +21,16 @@ export interface OnlineLayout {
   ttlMs: number | null
 }
 
+const LAYOUTS = new WeakMap<FeatureSetRecord, OnlineLayout>()
+
+/** The layout of a set version (kept per record object, as fetch asks for it on every call). */
 export function onlineLayout(record: FeatureSetRecord): OnlineLayout {
+  let layout = LAYOUTS.get(record)
+  if (!layout) LAYOUTS.set(record, (layout = layoutOf(record)))
+  return layout
+}
+
+function layoutOf(record: FeatureSetRecord): OnlineLayout {
   const def = record.definition
   const keys = record.keys.map((k) => ({ name: k.name, type: k.type, nullable: false }))
   const fields = def.features.filter((f) => !f.inference).map((f) => ({ name: f.name, type: f.type, nullable: true }))
