@@ -113,8 +113,10 @@ describe('the web UI in Chromium', { skip: missing ?? false }, () => {
     await page.getByLabel('Framework').selectOption('onnx')
     await table.getByRole('link', { name: 'iris' }).waitFor()
     await shot('models')
-    // Keyboard: Tab reaches the model's link, Enter opens it.
-    await page.getByRole('searchbox').focus()
+    // Keyboard: "/" focuses the search box, Tab reaches the model's link, Enter opens it.
+    await page.locator('main h1').click()
+    await page.keyboard.press('/')
+    assert.ok(await page.getByRole('searchbox').evaluate((e) => e === document.activeElement))
     for (let i = 0; i < 8 && !(await table.getByRole('link', { name: 'iris' }).evaluate((e) => e === document.activeElement)); i++) await page.keyboard.press('Tab')
     await page.keyboard.press('Enter')
     await page.waitForURL(/#\/models\/iris$/)

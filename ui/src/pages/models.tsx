@@ -1,5 +1,5 @@
 /** Models: search by name, filter by framework; latest version and tags at a glance. */
-import { useMemo, useState } from 'preact/hooks'
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { api, type ModelSummary } from '../api.js'
 import { Empty, Show, useLoad, usePaged, when } from '../components.js'
 import { href } from '../router.js'
@@ -20,11 +20,23 @@ function ModelList({ models }: { models: ModelSummary[] }) {
   const frameworks = useMemo(() => [...new Set(models.map((m) => m.framework))].sort(), [models])
   const shown = useMemo(() => models.filter((m) => m.name.includes(q.trim().toLowerCase()) && (!fw || m.framework === fw)), [models, q, fw])
   const { page, pager } = usePaged(shown)
+  const search = useRef<HTMLInputElement>(null)
+  // "/" jumps to the search box, as on most sites with one.
+  useEffect(() => {
+    const on = (e: KeyboardEvent) => {
+      if (e.key === '/' && !(e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement || e.target instanceof HTMLSelectElement)) {
+        e.preventDefault()
+        search.current?.focus()
+      }
+    }
+    addEventListener('keydown', on)
+    return () => removeEventListener('keydown', on)
+  }, [])
   if (models.length === 0) return <Empty title="No models yet." command="quiver upload iris model.onnx --framework onnx --tag production" />
   return (
     <>
       <div class="toolbar" role="search">
-        <label>Search <input type="search" placeholder="model name" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} /></label>
+        <label>Search <input ref={search} type="search" placeholder="model name (press /)" aria-keyshortcuts="/" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} /></label>
         <label>Framework{' '}
           <select value={fw} onChange={(e) => setFw((e.target as HTMLSelectElement).value)}>
             <option value="">all</option>
