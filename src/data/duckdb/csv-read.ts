@@ -64,12 +64,18 @@ export async function readCsvWithDuckDb(text: string, schema: ModelSchema, nulls
   const fields = header.map((h) => schema.find((f) => f.name === h))
   if (fields.some((f) => f === undefined)) return null
   const plain = fields.every((f) => f!.type !== 'string') && PLAIN_BODY.test(text.slice(firstLine.length))
-  const exprs = fields.map((f, k) => typed(`c${k}`, f!.type, nullsAllowed && f!.nullable, plain))
+  // Only floats in a plain body: DuckDB parses them as DOUBLE while reading (no letters can spell inf or nan).
+  const floatsOnly = plain && fields.every((f) => f!.type === 'float64' || f!.type === 'float32')
+  const exprs = fields.map((f, k): [string, (v: string) => string] | null => {
+    const nullOk = nullsAllowed && f!.nullable
+    if (!floatsOnly) return typed(`c${k}`, f!.type, nullOk, plain)
+    return [f!.type === 'float32' ? `c${k}::FLOAT` : `c${k}`, () => (nullOk ? 'TRUE' : `(c${k} IS NOT NULL)`)]
+  })
   if (exprs.some((e) => e === null)) return null
   return inTempDir(async (dir) => {
     const path = join(dir, 'input.csv')
     await writeFile(path, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
-    const columns = `{${header.map((_, k) => `'c${k}': 'VARCHAR'`).join(', ')}}`
+    const columns = `{${header.map((_, k) => `'c${k}': '${floatsOnly ? 'DOUBLE' : 'VARCHAR'}'`).join(', ')}}`
     const rel = `read_csv(${sqlString(path)}, header = true, auto_detect = false, columns = ${columns}, delim = ',', quote = '"', escape = '"',
       allow_quoted_nulls = false, strict_mode = true, null_padding = false)`
     const inner = `SELECT ${header.map((_, k) => `c${k}, ${exprs[k]![0]} AS v${k}`).join(', ')} FROM ${rel}`
