@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -138,6 +138,20 @@ describe('S3ArtifactStore against an S3 server that misbehaves', () => {
       proxy.heal()
     }
     assert.equal(await store.has(sha(bytes)), false)
+    store.close()
+  })
+
+  it('never uploads a cached copy that went bad on disk', async () => {
+    const store = await storeAt(s3.endpoint)
+    const bytes = randomBytes(2000)
+    const { sha256 } = await store.put((async function* () { yield bytes })())
+    await (await store.objects()).delete(await store.blobKey(sha256))
+    // As after a restart: the copy is no longer known good in this process, and it rotted meanwhile.
+    await store.cache.delete(sha256)
+    await mkdir(join(store.cache.blobPath(sha256), '..'), { recursive: true })
+    await writeFile(store.cache.blobPath(sha256), 'rotten')
+    await assert.rejects(store.put((async function* () { yield bytes })()), new RegExp(`artifact blob ${sha256} in the local cache is corrupt`))
+    assert.equal(await store.has(sha256), false)
     store.close()
   })
 

@@ -117,7 +117,13 @@ export class S3ArtifactStore implements ArtifactStore {
         const objects = await this.objects()
         const key = await this.blobKey(sha)
         if (await objects.exists(key)) return
-        await objects.uploadFile(key, this.cache.blobPath(sha), { sha256: sha })
+        // The cached copy may predate this put (an earlier download) and have gone bad on disk
+        // since; verified once per process (the upload path loads it next anyway), re-put if so.
+        const path = await this.cache.localPath(sha).catch(async (err: { code?: string }) => {
+          if (err?.code !== 'runtime_failure') throw err
+          throw new RuntimeFailure(`artifact blob ${sha} in the local cache is corrupt; delete ${this.cache.blobPath(sha)} and upload again`, { sha256: sha })
+        })
+        await objects.uploadFile(key, path, { sha256: sha })
       })()
       this.#publishing.set(sha, job)
       job.finally(() => this.#publishing.delete(sha)).catch(() => {})
