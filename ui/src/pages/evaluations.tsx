@@ -114,7 +114,7 @@ function Results({ results, comparison }: { results: Evaluation[]; comparison?: 
       <div class="scroll">
         <table aria-label="metrics">
           <thead>
-            <tr><th>Case</th><th>Metric</th>{results.map((r) => <th key={r.model} class="num">{r.model}</th>)}{b && <th class="num">Δ</th>}</tr>
+            <tr><th>Case</th><th>Metric</th>{results.map((r) => <th key={r.model} class="num" title={r.model}>{short(r.model)}</th>)}{b && <th class="num">Δ</th>}</tr>
           </thead>
           <tbody>
             {cases.flatMap((c) => scalarMetrics(results, c).map((m, k) => {
@@ -138,16 +138,16 @@ function Results({ results, comparison }: { results: Evaluation[]; comparison?: 
         const items = scalarMetrics(results, c).flatMap((m) => {
           const va = a!.cases[c]?.[m]
           const vb = b.cases[c]?.[m]
-          return typeof va === 'number' && typeof vb === 'number' ? [{ label: m, value: vb - va }] : []
+          return m !== 'rows' && typeof va === 'number' && typeof vb === 'number' ? [{ label: m, value: vb - va }] : []
         })
-        return items.length ? <div key={c}><h3>Δ {c}: {b.model} − {a!.model}</h3><DeltaBars items={items} label={`metric deltas for ${c}`} /></div> : null
+        return items.length ? <div key={c}><h3>Δ {c}: {short(b.model)} − {short(a!.model)}</h3><DeltaBars items={items} label={`metric deltas for ${c}`} /></div> : null
       })}
       {results.some((r) => Array.isArray(r.cases.all?.confusion_matrix)) && (
         <>
           <h2>Confusion matrix (all samples)</h2>
           <div class="cards">
             {results.map((r) => Array.isArray(r.cases.all?.confusion_matrix) && (
-              <div class="card" key={r.model}><h3>{r.model}</h3><HeatMap matrix={r.cases.all!.confusion_matrix as number[][]} labels={(r.cases.all!.labels as unknown[] | undefined)?.map(String)} label={`confusion matrix of ${r.model}`} /></div>
+              <div class="card" key={r.model}><h3 title={r.model}>{short(r.model)}</h3><HeatMap matrix={r.cases.all!.confusion_matrix as number[][]} labels={(r.cases.all!.labels as unknown[] | undefined)?.map(String)} label={`confusion matrix of ${r.model}`} /></div>
             ))}
           </div>
         </>
@@ -158,4 +158,10 @@ function Results({ results, comparison }: { results: Evaluation[]; comparison?: 
 
 function scalarMetrics(results: Evaluation[], c: string): string[] {
   return [...new Set(results.flatMap((r) => Object.entries(r.cases[c] ?? {}).filter(([, v]) => typeof v === 'number' || v === null).map(([k]) => k)))]
+}
+
+/** `name:uuid` → `name:` and the UUID's first 8 digits (the whole reference stays in the title). */
+function short(model: string): string {
+  const m = /^(.*:)([0-9a-f]{8})-[0-9a-f-]{27}$/i.exec(model)
+  return m ? `${m[1]}${m[2]}` : model
 }
