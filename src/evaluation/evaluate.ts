@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream'
 import * as arrow from 'apache-arrow'
 import type { ArtifactStore } from '../artifacts/artifact-store.js'
-import { InvalidInput } from '../errors.js'
+import { InvalidInput, NotReady, isQuiverError } from '../errors.js'
 import type { InferencePath } from '../pipelines/inference-path.js'
 import { readColumn } from '../pipelines/validations/columns.js'
 import type { SuiteStore } from '../store/suite-store.js'
@@ -29,7 +29,10 @@ const BATCH_ROWS = 1024
 const DETERMINISM_ROWS = 64
 
 export async function evaluate(deps: EvaluateDeps, ref: string, opts: EvaluateOptions): Promise<EvaluationResult> {
-  const version = await deps.inference.readyVersion(ref, opts.workspace)
+  const version = await deps.inference.readyVersion(ref, opts.workspace).catch((err: unknown) => {
+    if (isQuiverError(err) && err.code === 'not_ready') throw new NotReady(`cannot evaluate: ${err.message}`, err.details)
+    throw err
+  })
   const what = `${version.name}#${version.seq}`
   const suite = await deps.suites.load(opts.suite, opts.workspace)
   const { record } = suite
@@ -80,7 +83,7 @@ export async function evaluate(deps: EvaluateDeps, ref: string, opts: EvaluateOp
   const body = {
     model: `${version.name}:${version.version}`, suite: record.ref, task, cases, deterministic, rows: input.numRows,
     latency: {
-      batches: times.length, batch_rows: batchRows, mean_ms: total / times.length,
+      batches: times.length, batch_rows: Math.min(batchRows, input.numRows), mean_ms: total / times.length,
       p50_ms: sorted[Math.floor((sorted.length - 1) / 2)]!, p95_ms: sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)]!,
       rows_per_second: total > 0 ? (input.numRows * 1000) / total : 0,
     },
