@@ -65,7 +65,6 @@ export async function streamQuery(
       const readable = columnTypes.map((t, k) => (arrowTypeOf(t.toLogicalType().logical_type as duckdb.LogicalType) ? sqlIdent(prepared.columnName(k)) : casts[k]!))
       chosen = `SELECT ${readable.join(', ')} FROM (${sql})`
     }
-    prepared.destroySync()
     result = await c.stream(chosen)
     logical = result.columnTypes().map((t) => t.toLogicalType().logical_type as duckdb.LogicalType)
     types = logical.map(arrowTypeOf)
@@ -92,6 +91,16 @@ export async function streamQuery(
     }
     await onBatch(batch)
   }
+  const alive: { chunk?: unknown } = {}
+  try {
+    await readAll()
+  } catch (err) {
+    await finish(c, result)
+    throw err
+  }
+  return { schema, rows }
+
+  async function readAll(): Promise<void> {
   for (;;) {
     let chunk
     try {
@@ -106,11 +115,30 @@ export async function streamQuery(
     for (let k = 0; k < names.length; k++) {
       parts[k]!.push(vectorToData(duckdb.data_chunk_get_vector(chunk.chunk, k), logical[k]!, types[k]!, n))
     }
+    // The chunk owns the vectors just read: it must stay reachable until they are copied, or the
+    // collector may destroy it (and its memory) in the middle of the reads above.
+    alive.chunk = chunk
     pending += n
     if (pending >= batchRows) await flush()
   }
   await flush()
-  return { schema, rows }
+  }
+}
+
+/**
+ * Ends a result left part-read (a limit passed, the consumer failed): the query is interrupted and
+ * its remaining chunks drained, so no result outlives its use of the connection.
+ */
+async function finish(c: DuckDBConnection, result: DuckDBResult): Promise<void> {
+  try {
+    c.interrupt()
+    for (let i = 0; i < 1_000_000; i++) {
+      const chunk = await result.fetchChunk()
+      if (!chunk || chunk.rowCount === 0) return
+    }
+  } catch {
+    // Interrupted: the result is done.
+  }
 }
 
 /** The whole result of `sql` as one Arrow table (its batches as streamed). */

@@ -150,8 +150,10 @@ function stringData(vector: duckdb.Vector, base: Record<string, unknown>, n: num
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength)
   const offsets = new Int32Array(n + 1)
   let total = 0
+  // A null row's string_t is not written by DuckDB: its length and pointer are whatever was there.
+  const valid = base.nullBitmap as Uint8Array | undefined
   for (let i = 0; i < n; i++) {
-    total += view.getUint32(i * 16, true)
+    if (!valid || valid[i >> 3]! & (1 << (i & 7))) total += view.getUint32(i * 16, true)
     offsets[i + 1] = total
   }
   const out = new Uint8Array(total)
@@ -174,7 +176,11 @@ function listData(vector: duckdb.Vector, logical: duckdb.LogicalType, type: arro
   const offsets = new Int32Array(n + 1)
   let contiguous = true
   let total = 0
+  const valid = base.nullBitmap as Uint8Array | undefined
+  const isValid = (i: number) => !valid || (valid[i >> 3]! & (1 << (i & 7))) !== 0
+  // A null row's list entry is not written by DuckDB: it counts as empty.
   for (let i = 0; i < n; i++) {
+    if (!isValid(i)) entries[2 * i + 1] = 0n
     if (Number(entries[2 * i]!) !== total && Number(entries[2 * i + 1]!) !== 0) contiguous = false
     total += Number(entries[2 * i + 1]!)
     offsets[i + 1] = total
