@@ -52,6 +52,18 @@ describe('the DuckDB module', () => {
     assert.equal(rows[0].d, 1.25)
   })
 
+  it('reads null rows of string and list columns as nulls, whatever their unwritten entries hold', async () => {
+    for (let k = 0; k < 5; k++) {
+      const t = await queryTable(`SELECT CASE WHEN i % 2 = 0 THEN NULL ELSE repeat('long text ', 3) || i END AS s,
+        CASE WHEN i % 3 = 0 THEN NULL ELSE [i, i] END AS l FROM range(20000) t(i)`)
+      const s = t.getChild('s')!
+      assert.equal(s.nullCount, 10000)
+      assert.equal(s.get(19999), 'long text long text long text 19999')
+      assert.equal(t.getChild('l')!.get(3), null)
+      assert.deepEqual(Array.from(t.getChild('l')!.get(4) as ArrayLike<bigint>), [4n, 4n])
+    }
+  })
+
   it('streams a large file as record batches, counting rows against the limit', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'quiver-stream-'))
     try {
