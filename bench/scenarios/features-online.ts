@@ -42,9 +42,10 @@ async function dropKeys(): Promise<void> {
   try {
     let cursor = '0'
     do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 10_000)
-      if (keys.length) await r.unlink(keys)
-      cursor = next
+      // Keys hold binary entity bytes: scanned and deleted as buffers, never as text.
+      const [next, keys] = await r.scanBuffer(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 10_000)
+      if (keys.length) await r.unlink(...keys)
+      cursor = next.toString()
     } while (cursor !== '0')
   } finally {
     r.disconnect()

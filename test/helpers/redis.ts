@@ -27,9 +27,10 @@ export async function deleteRedisKeys(prefix: string): Promise<void> {
   try {
     let cursor = '0'
     do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-      if (keys.length) await client.del(keys)
-      cursor = next
+      // Keys hold binary entity bytes: scanned and deleted as buffers, never as text.
+      const [next, keys] = await client.scanBuffer(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+      if (keys.length) await client.del(...keys)
+      cursor = next.toString()
     } while (cursor !== '0')
   } finally {
     client.disconnect()
