@@ -5,7 +5,8 @@
  */
 import * as arrow from 'apache-arrow'
 import { RuntimeFailure } from '../errors.js'
-import { isValidAt, makeAnyData } from './arrow-data.js'
+import { isValidAt } from './arrow-data.js'
+import { recordBatchOf, tableOf } from './arrow-fast.js'
 
 export interface ResultTableArgs {
   /** The request time, written on every row. */
@@ -33,24 +34,43 @@ export function buildResultTable(args: ResultTableArgs): arrow.Table {
       })
     }
   }
-  const fields: arrow.Field[] = [new arrow.Field('time', new arrow.TimestampMillisecond(), false)]
+  const schema = resultSchema(input.schema, output.schema, anomalies)
   const columns: (readonly arrow.Data[])[] = []
   const ms = BigInt(args.time.getTime())
-  columns.push([makeAnyData({ type: fields[0]!.type, length: rows, nullCount: 0, data: new BigInt64Array(rows).fill(ms) })])
-  for (const [prefix, table] of [['in', input], ['out', output]] as const) {
-    table.schema.fields.forEach((f, k) => {
-      fields.push(new arrow.Field(`${prefix}.${f.name}`, f.type, f.nullable))
-      columns.push(table.getChildAt(k)!.data)
-    })
+  columns.push([new arrow.Data(TIME_TYPE, 0, rows, 0, [undefined, new BigInt64Array(rows).fill(ms)])])
+  for (const table of [input, output]) {
+    for (let k = 0; k < table.schema.fields.length; k++) columns.push(table.getChildAt(k)!.data)
   }
-  fields.push(new arrow.Field('anomaly.count', new arrow.Uint32(), false))
-  columns.push([makeAnyData({ type: new arrow.Uint32(), length: rows, nullCount: 0, data: countFlags(anomalies.map(([, v]) => v), rows) })])
-  for (const [name, v] of anomalies) {
-    fields.push(new arrow.Field(`anomaly.${name}`, new arrow.Bool(), v.nullCount > 0))
-    columns.push(v.data)
+  columns.push([new arrow.Data(COUNT_TYPE, 0, rows, 0, [undefined, countFlags(anomalies.map(([, v]) => v), rows)])])
+  for (const [, v] of anomalies) columns.push(v.data)
+  return tableOf(schema, alignedBatches(schema, columns, rows))
+}
+
+const TIME_TYPE = new arrow.TimestampMillisecond()
+const COUNT_TYPE = new arrow.Uint32()
+const TIME_FIELD = new arrow.Field('time', TIME_TYPE, false)
+const COUNT_FIELD = new arrow.Field('anomaly.count', COUNT_TYPE, false)
+
+/** Result schemas of anomaly-free results, per (input schema, output schema) object pair: a session's schemas are made once. */
+const plainSchemas = new WeakMap<arrow.Schema, WeakMap<arrow.Schema, arrow.Schema>>()
+
+function resultSchema(input: arrow.Schema, output: arrow.Schema, anomalies: [string, arrow.Vector<arrow.Bool>][]): arrow.Schema {
+  if (anomalies.length > 0) return makeResultSchema(input, output, anomalies)
+  let byOutput = plainSchemas.get(input)
+  if (!byOutput) plainSchemas.set(input, (byOutput = new WeakMap()))
+  let schema = byOutput.get(output)
+  if (!schema) byOutput.set(output, (schema = makeResultSchema(input, output, anomalies)))
+  return schema
+}
+
+function makeResultSchema(input: arrow.Schema, output: arrow.Schema, anomalies: [string, arrow.Vector<arrow.Bool>][]): arrow.Schema {
+  const fields: arrow.Field[] = [TIME_FIELD]
+  for (const [prefix, schema] of [['in', input], ['out', output]] as const) {
+    for (const f of schema.fields) fields.push(new arrow.Field(`${prefix}.${f.name}`, f.type, f.nullable))
   }
-  const schema = new arrow.Schema(fields)
-  return new arrow.Table(schema, alignedBatches(schema, columns, rows))
+  fields.push(COUNT_FIELD)
+  for (const [name, v] of anomalies) fields.push(new arrow.Field(`anomaly.${name}`, new arrow.Bool(), v.nullCount > 0))
+  return new arrow.Schema(fields)
 }
 
 function countFlags(flags: arrow.Vector<arrow.Bool>[], rows: number): Uint32Array {
@@ -78,7 +98,6 @@ function alignedBatches(schema: arrow.Schema, columns: (readonly arrow.Data[])[]
   }
   const ends = [...cuts].filter((c) => c > 0).sort((a, b) => a - b)
   const cursor = columns.map(() => ({ chunk: 0, at: 0 }))
-  const type = new arrow.Struct(schema.fields)
   const batches: arrow.RecordBatch[] = []
   let start = 0
   for (const end of ends) {
@@ -91,7 +110,7 @@ function alignedBatches(schema: arrow.Schema, columns: (readonly arrow.Data[])[]
       c.at += length
       return piece
     })
-    batches.push(new arrow.RecordBatch(schema, makeAnyData({ type, length, nullCount: 0, children }) as arrow.Data<arrow.Struct>))
+    batches.push(recordBatchOf(schema, children, length))
     start = end
   }
   return batches

@@ -126,8 +126,13 @@ export function toArrowField(f: SchemaField): arrow.Field {
   return new arrow.Field(f.name, toArrowType(f.type), f.nullable)
 }
 
+/** Arrow schemas of model schemas, made once per schema object (a loaded model's schemas live as long as it). */
+const arrowSchemas = new WeakMap<ModelSchema, arrow.Schema>()
+
 export function toArrowSchema(schema: ModelSchema): arrow.Schema {
-  return new arrow.Schema(schema.map(toArrowField))
+  let out = arrowSchemas.get(schema)
+  if (!out) arrowSchemas.set(schema, (out = new arrow.Schema(schema.map(toArrowField))))
+  return out
 }
 
 export function fromArrowType(t: arrow.DataType): FieldType {

@@ -16,7 +16,7 @@ import { readParquetBytes } from './duckdb/files.js'
 import { DUCKDB_CSV_MIN_CHARS, readCsvWithDuckDb } from './duckdb/csv-read.js'
 import { IDENTITY_ROWS } from './input-error.js'
 import { inputLimits, limitExceeded, type InputLimits } from './input-limits.js'
-import { makeAnyData } from './arrow-data.js'
+import { recordBatchOf, tableOf } from './arrow-fast.js'
 import { checkArrowClaims, checkIpcHeaders } from './arrow-claims.js'
 
 export interface ReadTableOptions {
@@ -132,7 +132,7 @@ class TableBuilder {
 
   table(): arrow.Table {
     if (this.#rows === 0) throw noRows()
-    return new arrow.Table(this.#arrowSchema, this.#batches)
+    return tableOf(this.#arrowSchema, this.#batches)
   }
 
   #batch(columns: unknown[][], rows: number, first: number): arrow.RecordBatch {
@@ -140,7 +140,6 @@ class TableBuilder {
     const children = this.#schema.map((f, c) => buildColumn(columns[c]!, f.type, {
       field: f.name, nullsAllowed, allowNull: nullsAllowed && f.nullable, rowOf: first === 0 ? IDENTITY_ROWS : (i) => first + i,
     }))
-    const data = makeAnyData({ type: new arrow.Struct(this.#arrowSchema.fields), length: rows, nullCount: 0, children })
-    return new arrow.RecordBatch(this.#arrowSchema, data as arrow.Data<arrow.Struct>)
+    return recordBatchOf(this.#arrowSchema, children, rows)
   }
 }

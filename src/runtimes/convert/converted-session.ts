@@ -1,5 +1,6 @@
 import * as arrow from 'apache-arrow'
 import { InvalidInput, RuntimeFailure } from '../../errors.js'
+import { recordBatchOf, tableOf } from '../../data/arrow-fast.js'
 import { toArrowSchema } from '../../data/schema.js'
 import type { ModelSchema } from '../../data/schema.js'
 import { columnToTensor } from '../../data/tensor.js'
@@ -35,7 +36,6 @@ export class ConvertedSession implements Session {
   readonly #outputs: readonly OutputField[]
   readonly #roles: ReadonlySet<OutputRole>
   readonly #arrowSchema: arrow.Schema
-  readonly #struct: arrow.Struct
   readonly #label: string
   /** sklearn trees cast features to float32 and refuse what does not fit. */
   readonly #float32Features: boolean
@@ -48,7 +48,6 @@ export class ConvertedSession implements Session {
     this.#outputs = outputs
     this.#roles = new Set(outputs.map((o) => o.role))
     this.#arrowSchema = toArrowSchema(outputSchema)
-    this.#struct = new arrow.Struct(this.#arrowSchema.fields)
     this.#label = label
     this.#float32Features = float32Features
   }
@@ -72,8 +71,7 @@ export class ConvertedSession implements Session {
     if (!this.model.acceptsMissing) this.#checkFinite(x, n, name)
     const values = this.evaluate(x, rows, data instanceof Float32Array)
     const children = this.#outputs.map((o) => outputData(o, values.get(o.field.name)!, rows))
-    const struct = new arrow.Data(this.#struct, 0, rows, 0, undefined, children)
-    return new arrow.Table([new arrow.RecordBatch(this.#arrowSchema, struct)])
+    return tableOf(this.#arrowSchema, [recordBatchOf(this.#arrowSchema, children, rows)])
   }
 
   #tensorValues(column: arrow.Vector, name: string, n: number): Exclude<NumericTensorData, BigInt64Array | BigUint64Array> {
