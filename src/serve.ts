@@ -72,7 +72,7 @@ export async function serveQuiver(opts: ServeOptions): Promise<ServingQuiver> {
       logger.error('deployments could not be listed; not ready', { error: String(err) })
       return false
     })
-    const { app } = createApp({
+    const { app, fastLane } = createApp({
       api,
       auth: opts.auth ? (token) => auth.verifyToken(token) : undefined,
       tokens: auth,
@@ -81,7 +81,7 @@ export async function serveQuiver(opts: ServeOptions): Promise<ServingQuiver> {
       metrics: new ServerMetrics({ processMetrics: true }),
       ready: () => ready,
     })
-    const server = await startServer(app, { host: opts.host, port: opts.port })
+    const server = await startServer(app, { host: opts.host, port: opts.port, fastLane })
     logger.info('listening', { url: server.url, auth: opts.auth, home: opts.home })
     return {
       url: server.url,

@@ -37,3 +37,10 @@ export function tableOf(schema: arrow.Schema, batches: readonly arrow.RecordBatc
   for (let i = 0; i < batches.length; i++) offsets[i + 1] = offsets[i]! + batches[i]!.numRows
   return Object.assign(Object.create(arrow.Table.prototype) as arrow.Table, { schema, batches, _offsets: offsets })
 }
+
+/** A column's chunks, one per batch, without the Vector `getChildAt` makes (it allocates its own offsets array). */
+export function columnChunks(table: arrow.Table, index: number): arrow.Data[] {
+  const chunks = table.batches.map((b) => b.data.children[index]!)
+  // No batches, or a batch without children (an empty table), get the null-filled column arrow makes.
+  return chunks.length > 0 && chunks.every((d) => d !== undefined) ? chunks : [...(table.getChildAt(index)?.data ?? [])]
+}

@@ -15,9 +15,14 @@ const { DataType } = arrow
 
 /** All values of a column (every chunk), nulls as null. */
 export function columnValues(column: arrow.Vector, mode: ValueMode): unknown[] {
-  if (column.data.length === 1) return dataValues(column.data[0]!, mode)
+  return chunkValues(column.data, mode)
+}
+
+/** All values of a column given as its chunks. */
+export function chunkValues(chunks: readonly arrow.Data[], mode: ValueMode): unknown[] {
+  if (chunks.length === 1) return dataValues(chunks[0]!, mode)
   const out: unknown[] = []
-  for (const d of column.data) for (const v of dataValues(d, mode)) out.push(v)
+  for (const d of chunks) for (const v of dataValues(d, mode)) out.push(v)
   return out
 }
 

@@ -6,7 +6,7 @@
 import * as arrow from 'apache-arrow'
 import { RuntimeFailure } from '../errors.js'
 import { isValidAt } from './arrow-data.js'
-import { recordBatchOf, tableOf } from './arrow-fast.js'
+import { columnChunks, recordBatchOf, tableOf } from './arrow-fast.js'
 
 export interface ResultTableArgs {
   /** The request time, written on every row. */
@@ -39,7 +39,7 @@ export function buildResultTable(args: ResultTableArgs): arrow.Table {
   const ms = BigInt(args.time.getTime())
   columns.push([new arrow.Data(TIME_TYPE, 0, rows, 0, [undefined, new BigInt64Array(rows).fill(ms)])])
   for (const table of [input, output]) {
-    for (let k = 0; k < table.schema.fields.length; k++) columns.push(table.getChildAt(k)!.data)
+    for (let k = 0; k < table.schema.fields.length; k++) columns.push(columnChunks(table, k))
   }
   columns.push([new arrow.Data(COUNT_TYPE, 0, rows, 0, [undefined, countFlags(anomalies.map(([, v]) => v), rows)])])
   for (const [, v] of anomalies) columns.push(v.data)

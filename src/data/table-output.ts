@@ -4,7 +4,8 @@
  */
 import * as arrow from 'apache-arrow'
 import { InvalidInput } from '../errors.js'
-import { columnValues } from './column-values.js'
+import { columnChunks } from './arrow-fast.js'
+import { chunkValues } from './column-values.js'
 import { writeCsv } from './csv.js'
 import { writeParquetBytes } from './duckdb/files.js'
 
@@ -12,7 +13,7 @@ export const OUTPUT_FORMATS = ['records', 'columns', 'arrow', 'parquet', 'csv'] 
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number]
 
 function jsonColumns(table: arrow.Table): unknown[][] {
-  return table.schema.fields.map((_, k) => columnValues(table.getChildAt(k)!, 'json'))
+  return table.schema.fields.map((_, k) => chunkValues(columnChunks(table, k), 'json'))
 }
 
 /**
@@ -40,7 +41,7 @@ export function tableToRecordsJson(table: arrow.Table): Record<string, unknown>[
   return out
 }
 
-const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
+const utf8 = (s: string): Uint8Array => Buffer.from(s, 'utf8')
 
 /** Serialises a table: JSON records or columns, Arrow IPC stream, Parquet, or CSV (lists as JSON text). */
 export async function writeTable(table: arrow.Table, format: OutputFormat): Promise<Uint8Array> {

@@ -7,6 +7,7 @@
  */
 import * as arrow from 'apache-arrow'
 import { concatData } from '../data/arrow-concat.js'
+import { columnChunks } from '../data/arrow-fast.js'
 
 export type RunTable = (input: arrow.Table) => Promise<arrow.Table>
 
@@ -130,7 +131,7 @@ export function concatTables(tables: readonly arrow.Table[]): arrow.Table | null
   const rows = tables.reduce((n, t) => n + t.numRows, 0)
   const children: arrow.Data[] = []
   for (let k = 0; k < schema.fields.length; k++) {
-    const chunks = tables.flatMap((t) => t.getChildAt(k)!.data)
+    const chunks = tables.flatMap((t) => columnChunks(t, k))
     const joined = concatData(schema.fields[k]!.type, chunks)
     if (!joined) return null
     children.push(joined)

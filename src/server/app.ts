@@ -14,10 +14,12 @@ import { bearerAuth, type TokenVerifier } from './auth.js'
 import { compressLargeResponses } from './compress-responses.js'
 import { WORKSPACE_HEADER, type AppEnv, type ServerDeps, type ServerLimits } from './context.js'
 import { doorOf, errorResponse } from './errors.js'
+import { inferenceFastLane, type FastLane } from './fast-lane.js'
 import { SILENT_LOGGER, type Logger } from './logger.js'
 import { ServerMetrics } from './metrics.js'
 import { openApiDocument } from './openapi.js'
-import { KnownModels, type RequestLabels } from './request-labels.js'
+import { KnownModels } from './request-labels.js'
+import { requestRecorder } from './request-record.js'
 import { featureRoutes } from './v1/features.js'
 import { offlineFeatureRoutes } from './v1/offline-features.js'
 import { evaluationRoutes } from './v1/evaluation.js'
@@ -51,6 +53,8 @@ export interface AppOptions {
 export interface QuiverApp {
   app: Hono<AppEnv>
   metrics: ServerMetrics
+  /** Inference requests answered before the app (see fast-lane.ts); none with auth on. */
+  fastLane?: FastLane
 }
 
 /**
@@ -65,25 +69,17 @@ export function createApp(opts: AppOptions): QuiverApp {
   const metrics = opts.metrics ?? new ServerMetrics()
   const deps: ServerDeps = { api: opts.api, logger, limits: { ...DEFAULT_LIMITS, ...defined(opts.limits) }, ready: opts.ready ?? (() => true) }
   const known = new KnownModels(async (ws) => (await opts.api.listModels({ workspace: ws })).map((m) => m.name))
+  const record = requestRecorder({ metrics, logger, known, authOn: opts.auth !== undefined })
   // strict: false → `/v2/` and `/v1/models/` answer like `/v2` and `/v1/models`, as Triton's do.
   const app = new Hono<AppEnv>({ strict: false })
 
   app.use('*', async (c, next) => {
     const start = performance.now()
     await next()
-    const seconds = (performance.now() - start) / 1000
     const matched = routePath(c, -1)
-    const route = matched === '*' || matched === '/*' ? 'unmatched' : matched
-    const principal = c.get('principal')
-    const ref = c.get('model')
-    if (c.req.method === 'POST' && route === '/v1/models' && c.res.status === 201) known.forget(principal?.workspace ?? requestedWorkspace(c.req.raw) ?? DEFAULT_WORKSPACE)
-    // With auth on, a request without a valid token is about nothing it may name.
-    const labels: RequestLabels = opts.auth && !principal
-      ? { workspace: '', model: '' }
-      : await known.labels({ principalWorkspace: principal?.workspace, requestedWorkspace: requestedWorkspace(c.req.raw), ref })
-    metrics.observe(c.req.method, route, c.res.status, labels, seconds)
-    logger.info('request', {
-      method: c.req.method, route, status: c.res.status, ms: Math.round(seconds * 1e4) / 10, ...labels,
+    await record({
+      method: c.req.method, route: matched === '*' || matched === '/*' ? 'unmatched' : matched, status: c.res.status,
+      seconds: (performance.now() - start) / 1000, principal: c.get('principal'), requestedWorkspace: requestedWorkspace(c.req.raw), model: c.get('model'),
     })
   })
   app.use('*', compressLargeResponses())
@@ -116,7 +112,8 @@ export function createApp(opts: AppOptions): QuiverApp {
 
   app.notFound((c) => errorResponse(doorOf(c.req.path), new NotFound(`no route for ${c.req.method} ${c.req.path}; see /openapi.json`)))
   app.onError((err, c) => errorResponse(doorOf(c.req.path), err, logger))
-  return { app, metrics }
+  const fastLane = opts.auth ? undefined : inferenceFastLane(deps, record)
+  return { app, metrics, fastLane }
 }
 
 function requestedWorkspace(req: Request): string | undefined {

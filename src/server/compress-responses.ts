@@ -20,29 +20,41 @@ export function compressLargeResponses(threshold = COMPRESS_THRESHOLD_BYTES): Mi
     await next()
     const accepted = c.req.header('accept-encoding')
     if (!accepted) return
-    const encoding = chooseEncoding(accepted)
     const res = c.res
-    if (!encoding || !res.body || c.req.method === 'HEAD' || res.headers.has('content-encoding')) return
-    if (!COMPRESSIBLE.test(res.headers.get('content-type') ?? '')) return
+    if (!res.body || c.req.method === 'HEAD' || res.headers.has('content-encoding')) return
+    if (!chooseEncoding(accepted) || !COMPRESSIBLE.test(res.headers.get('content-type') ?? '')) return
     const declared = Number(res.headers.get('content-length') ?? Number.NaN)
     if (Number.isFinite(declared) && declared < threshold) return
-    const bytes = new Uint8Array(await res.arrayBuffer())
-    const headers = new Headers(res.headers)
-    const vary = headers.get('vary')
-    if (!vary || !/accept-encoding/i.test(vary)) headers.set('vary', vary ? `${vary}, Accept-Encoding` : 'Accept-Encoding')
-    if (bytes.byteLength < threshold) {
-      c.res = new Response(bytes, { status: res.status, headers })
-      return
-    }
-    const body = await (encoding === 'gzip' ? gzipAsync : deflateAsync)(bytes)
-    headers.set('content-encoding', encoding)
-    headers.set('content-length', String(body.byteLength))
-    c.res = new Response(body, { status: res.status, headers })
+    const { body, headers } = await compressBody(new Uint8Array(await res.arrayBuffer()), accepted, threshold)
+    const merged = new Headers(res.headers)
+    for (const [k, v] of Object.entries(headers)) merged.set(k, k === 'vary' ? varyWith(merged.get('vary')) : v)
+    c.res = new Response(body as Uint8Array<ArrayBuffer>, { status: res.status, headers: merged })
   }
 }
 
+/**
+ * A response body as it goes out to a client that sent `accepted` (its Accept-Encoding): compressed
+ * when it is compressible and past the threshold, with the headers that say so.
+ */
+export async function compressBody(bytes: Uint8Array, accepted: string, threshold = COMPRESS_THRESHOLD_BYTES): Promise<{ body: Uint8Array; headers: Record<string, string> }> {
+  const encoding = chooseEncoding(accepted)
+  if (!encoding) return { body: bytes, headers: {} }
+  if (bytes.byteLength < threshold) return { body: bytes, headers: { vary: 'Accept-Encoding' } }
+  const body = await (encoding === 'gzip' ? gzipAsync : deflateAsync)(bytes)
+  return { body, headers: { vary: 'Accept-Encoding', 'content-encoding': encoding, 'content-length': String(body.byteLength) } }
+}
+
+/** Whether a response of this Content-Type is worth compressing at all. */
+export function isCompressible(contentType: string | undefined): boolean {
+  return COMPRESSIBLE.test(contentType ?? '')
+}
+
+function varyWith(vary: string | null): string {
+  return !vary || /accept-encoding/i.test(vary) ? (vary || 'Accept-Encoding') : `${vary}, Accept-Encoding`
+}
+
 /** gzip before deflate; an explicit `q=0` refuses an encoding. */
-function chooseEncoding(header: string): 'gzip' | 'deflate' | undefined {
+export function chooseEncoding(header: string): 'gzip' | 'deflate' | undefined {
   let wildcard = false
   const q = new Map<string, number>()
   for (const part of header.split(',')) {

@@ -5,6 +5,7 @@
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { errorMessage, isQuiverError, type ErrorCode } from '../errors.js'
+import { jsonAnswer, type Answer } from './answer.js'
 import type { Logger } from './logger.js'
 
 /**
@@ -73,12 +74,18 @@ export function errorBody(door: Door, reply: Pick<ErrorReply, 'code' | 'message'
   return door === 'v2' ? { error: reply.message } : { error: { code: reply.code, message: reply.message } }
 }
 
+/** The error reply of one door as plain values, with `WWW-Authenticate` on 401. */
+export function errorAnswer(door: Door, err: unknown, logger?: Logger): Answer {
+  const reply = classifyError(err, logger)
+  const answer = jsonAnswer(JSON.stringify(errorBody(door, reply)), reply.status)
+  if (reply.status === 401) answer.headers['www-authenticate'] = 'Bearer realm="quiver"'
+  return answer
+}
+
 /** The whole response for an error on one door, with `WWW-Authenticate` on 401. */
 export function errorResponse(door: Door, err: unknown, logger?: Logger): Response {
-  const reply = classifyError(err, logger)
-  const headers: Record<string, string> = { 'content-type': 'application/json' }
-  if (reply.status === 401) headers['www-authenticate'] = 'Bearer realm="quiver"'
-  return new Response(JSON.stringify(errorBody(door, reply)), { status: reply.status, headers })
+  const answer = errorAnswer(door, err, logger)
+  return new Response(answer.body as string, { status: answer.status, headers: answer.headers })
 }
 
 /** Which door a path belongs to. */

@@ -1,9 +1,10 @@
 /** The app on a real socket, with graceful shutdown: stop accepting, let in-flight requests finish. */
 import type { AddressInfo } from 'node:net'
-import type { Server } from 'node:http'
-import { serve } from '@hono/node-server'
+import { createServer } from 'node:http'
+import { getRequestListener } from '@hono/node-server'
 import type { Hono } from 'hono'
 import type { AppEnv } from './context.js'
+import type { FastLane } from './fast-lane.js'
 
 export interface ServerOptions {
   host?: string
@@ -11,6 +12,8 @@ export interface ServerOptions {
   port?: number
   /** How long `close()` waits for in-flight requests before cutting connections (default 10 s). */
   graceMs?: number
+  /** Requests it takes are answered without the app. */
+  fastLane?: FastLane
 }
 
 export interface RunningServer {
@@ -23,9 +26,15 @@ export interface RunningServer {
 
 export async function startServer(app: Hono<AppEnv>, opts: ServerOptions = {}): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1'
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port: opts.port ?? 8080 }, () => resolve(s as Server)) as Server
-    s.once('error', reject)
+  const lane = opts.fastLane
+  const toApp = getRequestListener(app.fetch)
+  const server = createServer(lane ? (req, res) => { if (!lane(req, res)) void toApp(req, res) } : toApp)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(opts.port ?? 8080, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
   })
   // Uploads of many gigabytes can take longer than Node's default 5-minute request timeout.
   server.requestTimeout = 0

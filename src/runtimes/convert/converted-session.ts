@@ -1,6 +1,6 @@
 import * as arrow from 'apache-arrow'
 import { InvalidInput, RuntimeFailure } from '../../errors.js'
-import { recordBatchOf, tableOf } from '../../data/arrow-fast.js'
+import { columnChunks, recordBatchOf, tableOf } from '../../data/arrow-fast.js'
 import { toArrowSchema } from '../../data/schema.js'
 import type { ModelSchema } from '../../data/schema.js'
 import { columnToTensor } from '../../data/tensor.js'
@@ -16,10 +16,10 @@ const FLOAT32_MAX = 3.4028234663852886e38
  * The float values of a one-chunk, null-free, unsliced fixed-size list column of `n` per row
  * (the common case, read without the general tensor walk); null otherwise.
  */
-function featureValues(column: arrow.Vector, rows: number, n: number): Float64Array | Float32Array | null {
-  if (column.data.length !== 1) return null
-  const list = column.data[0]!
-  const child = list.children[0]
+function featureValues(chunks: readonly arrow.Data[], rows: number, n: number): Float64Array | Float32Array | null {
+  if (chunks.length !== 1) return null
+  const list = chunks[0]!
+  const child = list.children?.[0]
   if (list.type.typeId !== arrow.Type.FixedSizeList || (list.type as arrow.FixedSizeList).listSize !== n || !child) return null
   if (list.offset !== 0 || child.offset !== 0 || list.nullCount !== 0 || child.nullCount !== 0) return null
   const values: unknown = child.values
@@ -63,10 +63,10 @@ export class ConvertedSession implements Session {
     opts?.signal?.throwIfAborted()
     const rows = input.numRows
     const name = this.inputSchema[0]!.name
-    const column = input.getChild(name)
-    if (!column) throw new InvalidInput(`the input has no field '${name}'`, { field: name })
+    const k = input.schema.fields.findIndex((f) => f.name === name)
+    if (k < 0) throw new InvalidInput(`the input has no field '${name}'`, { field: name })
     const n = this.model.nFeatures
-    const data = featureValues(column, rows, n) ?? this.#tensorValues(column, name, n)
+    const data = featureValues(columnChunks(input, k), rows, n) ?? this.#tensorValues(input.getChildAt(k)!, name, n)
     const x = data instanceof Float64Array ? data : new Float64Array(data)
     if (!this.model.acceptsMissing) this.#checkFinite(x, n, name)
     const values = this.evaluate(x, rows, data instanceof Float32Array)

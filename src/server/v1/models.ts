@@ -1,11 +1,12 @@
 /** REST `/v1/models…`: the command line's registry and inference commands over HTTP. */
 import { Readable } from 'node:stream'
 import { Hono, type Context } from 'hono'
-import { writeTable } from '../../data/table-output.js'
 import { InvalidInput } from '../../errors.js'
 import { parseJson, readBody } from '../body.js'
 import { requireRole, scopeOf, versionRef, type AppEnv, type ServerDeps } from '../context.js'
-import { inferInputOf, OUTPUT_MEDIA, outputFormatOf } from './infer-format.js'
+import { respond } from '../answer.js'
+import { outputFormatOf } from './infer-format.js'
+import { v1InferAnswer } from './infer-answer.js'
 import { receiveUpload } from './upload-form.js'
 
 export function modelRoutes(deps: ServerDeps): Hono<AppEnv> {
@@ -36,12 +37,12 @@ export function modelRoutes(deps: ServerDeps): Hono<AppEnv> {
   }
   const infer = async (c: Context<AppEnv>, ref: string) => {
     const scope = scopeOf(c, ref)
-    const format = outputFormatOf(c.req.query('format'), c.req.header('accept'))
+    // The format is checked before the body is read: a wrong `?format=` costs no upload.
+    outputFormatOf(c.req.query('format'), c.req.header('accept'))
     const body = await readBody(c.req.raw, limits.maxBodyBytes)
-    const input = inferInputOf(c.req.header('content-type'), body)
-    const result = await api.infer(ref, input, scope)
-    const bytes = await writeTable(result, format)
-    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': OUTPUT_MEDIA[format] })
+    return respond(c, await v1InferAnswer(api, ref, scope, {
+      contentType: c.req.header('content-type'), accept: c.req.header('accept'), format: c.req.query('format'), body,
+    }))
   }
 
   app.get('/models/:name/versions/:version', (c) => show(c, pathRef(c)))

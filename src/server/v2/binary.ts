@@ -3,8 +3,7 @@
  * bytes, then each binary tensor's bytes in the order the JSON lists them.
  */
 import { InvalidInput } from '../../errors.js'
-import { responseText } from './response-text.js'
-import type { InferenceRequest, InferenceResponse } from './types.js'
+import type { InferenceRequest } from './types.js'
 
 export const HEADER_LENGTH = 'inference-header-content-length'
 export const BINARY_CONTENT_TYPE = 'application/octet-stream'
@@ -50,14 +49,4 @@ export function binaryInputs(req: InferenceRequest, tail: Uint8Array): Map<strin
     })
   }
   return out
-}
-
-/** A response of JSON followed by binary tensors, with the header giving the JSON's length. */
-export function binaryResponse(value: InferenceResponse, chunks: readonly Uint8Array[]): Response {
-  const json = Buffer.from(responseText(value), 'utf8')
-  const body = Buffer.concat([json, ...chunks])
-  return new Response(body, {
-    status: 200,
-    headers: { 'content-type': BINARY_CONTENT_TYPE, [HEADER_LENGTH]: String(json.byteLength) },
-  })
 }

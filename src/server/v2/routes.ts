@@ -2,19 +2,17 @@
  * Open Inference Protocol (KServe V2) under `/v2`. A model version in a path is a seq (`3`), a
  * version UUID or a tag; none means latest. `model_version` in answers is the seq.
  */
-import { randomUUID } from 'node:crypto'
-import type { Table } from 'apache-arrow'
 import type { ScopeOptions } from '../../api/quiver-api.js'
-import { isQuiverError } from '../../errors.js'
 import type { VersionRecord } from '../../records/version-record.js'
 import { Hono, type Context } from 'hono'
 import { frameworkFacts } from '../../pipelines/framework-facts.js'
-import { parseJson, readBody } from '../body.js'
+import { respond } from '../answer.js'
+import { readBody } from '../body.js'
 import { scopeOf, versionRef, type AppEnv, type ServerDeps } from '../context.js'
-import { binaryInputs, binaryResponse, HEADER_LENGTH, splitBody } from './binary.js'
-import { metadataTensors, requestToTable, tableToOutputs } from './codec.js'
-import { responseText } from './response-text.js'
-import { parseInferenceRequest, type InferenceResponse, type ModelMetadataResponse, type ServerMetadataResponse } from './types.js'
+import { HEADER_LENGTH } from './binary.js'
+import { metadataTensors } from './codec.js'
+import { v2InferAnswer, v2Target } from './infer-answer.js'
+import type { ModelMetadataResponse, ServerMetadataResponse } from './types.js'
 
 export const SERVER_NAME = 'quiver'
 export const SERVER_VERSION = '0.1.0'
@@ -77,42 +75,13 @@ export function v2Routes(deps: ServerDeps): Hono<AppEnv> {
   const infer = async (c: Context<AppEnv>) => {
     const ref = refOf(c)
     const scope = scopeOf(c, ref)
-    // The model first: an unknown model or version is 404 whatever the body holds.
     const target = await pipelineOr(c, scope, () => api.readyVersion(ref, scope))
     const body = await readBody(c.req.raw, limits.maxBodyBytes)
-    const { json, tail } = splitBody(body, c.req.header(HEADER_LENGTH))
-    const req = parseInferenceRequest(parseJson(json, 'the inference request'))
-    let result: Table
-    let answeredBy: { name: string; version: string }
-    let serving: VersionRecord['config']['serving']
-    if (target.kind === 'pipeline') {
-      const name = c.req.param('name')!
-      const table = requestToTable(req, await api.pipelines.inputSchema(name, scope), binaryInputs(req, tail))
-      result = await api.pipelines.infer(name, { kind: 'table', table }, scope)
-      answeredBy = { name, version: '' }
-    } else {
-      const v = target.version
-      serving = v.config.serving
-      const table = requestToTable(req, v.input_schema ?? [], binaryInputs(req, tail), serving)
-      result = await api.inferVersion(v, { kind: 'table', table })
-      answeredBy = { name: v.name, version: String(v.seq) }
-    }
-    const { outputs, binary } = tableToOutputs(result, req, serving)
-    const response: InferenceResponse = { model_name: answeredBy.name, model_version: answeredBy.version, id: req.id ?? randomUUID(), outputs }
-    return binary.length ? binaryResponse(response, binary) : c.body(responseText(response), 200, { 'content-type': 'application/json' })
+    return respond(c, await v2InferAnswer(api, { name: c.req.param('name')!, target, scope, body, headerLength: c.req.header(HEADER_LENGTH) }))
   }
 
-  /** A name no model has may be a deployed pipeline: V2 serves those as models of the pipeline's name. */
-  async function pipelineOr(c: Context<AppEnv>, scope: ScopeOptions, model: () => Promise<VersionRecord>): Promise<{ kind: 'pipeline' } | { kind: 'model'; version: VersionRecord }> {
-    try {
-      return { kind: 'model', version: await model() }
-    } catch (err) {
-      if (c.req.param('version') === undefined && isQuiverError(err) && err.code === 'not_found' && (await api.pipelines.isDeployed(c.req.param('name')!, scope))) {
-        return { kind: 'pipeline' }
-      }
-      throw err
-    }
-  }
+  const pipelineOr = (c: Context<AppEnv>, scope: ScopeOptions, model: () => Promise<VersionRecord>) =>
+    v2Target(api, c.req.param('name')!, c.req.param('version'), scope, model)
 
   for (const base of ['/models/:name', '/models/:name/versions/:version']) {
     app.get(base, metadata)
