@@ -39,6 +39,11 @@ export function inputLimits(env: NodeJS.ProcessEnv = process.env): InputLimits {
 
 let processLimits: Readonly<InputLimits> | undefined
 
+/** Reads the limits from `process.env` again, for a program (or test) that changes its own environment while running. */
+export function refreshInputLimits(): void {
+  processLimits = undefined
+}
+
 function readLimits(env: NodeJS.ProcessEnv): InputLimits {
   const out = { ...DEFAULT_INPUT_LIMITS }
   for (const key of Object.keys(INPUT_LIMIT_ENV) as (keyof InputLimits)[]) {

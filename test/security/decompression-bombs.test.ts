@@ -16,6 +16,7 @@ import type { LocalQuiverApi } from '../../src/api/local-api.js'
 import { createApp } from '../../src/server/app.js'
 import { startServer, type RunningServer } from '../../src/server/http-server.js'
 import { PARQUET } from '../../src/server/v1/infer-format.js'
+import { refreshInputLimits } from '../../src/data/input-limits.js'
 import { errorText, IRIS_ONNX, openDoors, stillServes, type Doors } from './doors.js'
 
 const LIMITS = { QUIVER_MAX_INPUT_ROWS: '200000', QUIVER_MAX_DECODED_BYTES: '2000000' }
@@ -48,12 +49,14 @@ describe('Parquet past the input limits', () => {
       saved[k] = process.env[k]
       process.env[k] = v
     }
+    refreshInputLimits()
   })
   after(async () => {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k]
       else process.env[k] = v
     }
+    refreshInputLimits()
     await d?.close()
   })
 

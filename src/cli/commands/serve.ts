@@ -1,3 +1,4 @@
+import cluster from 'node:cluster'
 import { Command, Option } from 'commander'
 import { InvalidInput } from '../../errors.js'
 import { globalOptions } from '../context.js'
@@ -11,6 +12,12 @@ export function parseSize(text: string, flag: string): number {
   const m = SIZE.exec(text.trim())
   if (!m) throw new InvalidInput(`${flag} expects a size such as 64Mi or 1G, got ${JSON.stringify(text)}`, { field: flag, got: text })
   return Math.floor(Number(m[1]) * UNITS[(m[2] ?? 'b')[0]!.toLowerCase()]!)
+}
+
+function parseWorkers(text: string): number {
+  const n = Number(text)
+  if (!/^\d+$/.test(text) || n < 1 || n > 256) throw new InvalidInput(`--workers expects 1..256, got ${JSON.stringify(text)}`, { field: '--workers', got: text })
+  return n
 }
 
 function parsePort(text: string): number {
@@ -28,12 +35,18 @@ export function serveCommand(): Command {
     .option('--auth', 'require Authorization: Bearer TOKEN on every route but health (also QUIVER_AUTH=1)')
     .option('--max-body <size>', 'largest inference or JSON body (e.g. 64Mi)', '64Mi')
     .option('--max-upload <size>', 'largest uploaded model file (e.g. 64Gi)', '64Gi')
+    .option('--workers <n>', 'server processes sharing the port (needs QUIVER_DATABASE_URL when more than 1)', process.env.QUIVER_WORKERS ?? '1')
     .addOption(new Option('--log-level <level>', 'request log level on stderr').choices(['debug', 'info', 'warn', 'error', 'off']).default('info'))
     .action(async (o, cmd: Command) => {
       const g = globalOptions(cmd)
       if (g.server) throw new InvalidInput('serve runs on the home folder; it cannot be combined with --server')
-      const [{ serveQuiver }, { defaultHome }] = await Promise.all([import('../../serve.js'), import('../../api/create-local.js')])
-      const running = await serveQuiver({
+      const workers = parseWorkers(String(o.workers))
+      const [{ serveQuiver }, { defaultHome }, { serveAsWorker, serveWorkers, workersRefusal }] = await Promise.all([
+        import('../../serve.js'), import('../../api/create-local.js'), import('../../serve-workers.js'),
+      ])
+      const refusal = workersRefusal(workers)
+      if (refusal) throw new InvalidInput(refusal, { field: '--workers', got: String(workers) })
+      const opts = {
         home: g.home ?? defaultHome(),
         host: o.host,
         port: parsePort(String(o.port)),
@@ -42,9 +55,13 @@ export function serveCommand(): Command {
         maxUploadBytes: parseSize(o.maxUpload, '--max-upload'),
         logLevel: o.logLevel === 'off' ? false : o.logLevel,
         strictReadiness: Boolean(o.strictReadiness),
-      })
+      }
+      const running = cluster.isWorker ? await serveAsWorker(opts)
+        : workers > 1 ? await serveWorkers({ ...opts, workers, note: progress })
+        : await serveQuiver(opts)
       // The first line on stdout is the bound address, so that scripts can start with --port 0.
-      process.stdout.write(`listening on ${running.url}\n`)
+      if (!cluster.isWorker) process.stdout.write(`listening on ${running.url}\n`)
+      if (workers > 1 && cluster.isPrimary) progress(`${workers} server processes share ${running.url}`)
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         process.once('SIGTERM', () => resolve('SIGTERM'))
         process.once('SIGINT', () => resolve('SIGINT'))
