@@ -38,7 +38,14 @@ export function workersRefusal(workers: number, databaseUrl = process.env.QUIVER
 export async function serveAsWorker(opts: ServeOptions): Promise<ServingQuiver> {
   const running = await serveQuiver(opts)
   process.send?.({ quiver: 'listening', url: running.url } satisfies ListeningMessage)
-  return running
+  return {
+    ...running,
+    async close() {
+      await running.close()
+      // The channel to the primary would keep this process alive once everything else has stopped.
+      process.disconnect?.()
+    },
+  }
 }
 
 /** In the primary process: start the workers and keep N of them running until closed. */
