@@ -169,6 +169,23 @@ export function openApiDocument(): OpenApiDocument {
           requestBody: { content: json({ type: 'object', properties: { start: { type: ['string', 'integer'] }, end: { type: ['string', 'integer'] } } }) },
         }, { description: 'set, version, entities, seconds, store', content: json({ type: 'object' }) }),
       },
+      '/v1/features/enrich': {
+        post: v1('Batch enrichment of a table file (paths as the server sees them; owner role): the input plus a model\'s output column, or derived features', {
+          parameters: [WORKSPACE],
+          requestBody: { required: true, content: json({ type: 'object', required: ['input', 'output'], properties: { input: str, output: str, model: str, inputs: { type: 'array', items: str }, as: str, features: { type: 'array', items: str } } }) },
+        }, { description: 'output, rows, columns, models, seconds', content: json({ type: 'object' }) }),
+      },
+      '/v1/features/training-set': {
+        post: v1('A point-in-time training set from a spine file (paths as the server sees them; owner role): features as of each spine row, never later', {
+          parameters: [WORKSPACE],
+          requestBody: { required: true, content: json({ type: 'object', required: ['spine', 'features', 'output'], properties: { spine: str, features: { type: 'array', items: str }, label: str, time: str, window: str, output: str } }) },
+        }, { description: 'output, rows, columns, models, seconds', content: json({ type: 'object' }) }, '201'),
+      },
+      '/v1/lineage/{ref}': {
+        get: v1('Recorded lineage around a node (feature set, SET.F, model reference, training-set path)', {
+          parameters: [REF, WORKSPACE, { name: 'direction', in: 'query' as const, description: 'upstream, downstream or both (default)', schema: str }],
+        }, { description: 'nodes and edges', content: json({ type: 'object' }) }),
+      },
       '/v1/models/{ref}/fetch-inference': {
         post: v1('A model\'s output for entity keys: the feature naming the model, computed with this version from the online store', {
           parameters: [REF, WORKSPACE],
