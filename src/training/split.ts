@@ -1,19 +1,9 @@
 /** The train/validation split: a seeded shuffle (mulberry32 + Fisher–Yates), so the same seed always picks the same rows. */
+import { mulberry32 } from '../data/seeded-random.js'
 import { InvalidInput } from '../errors.js'
 
 export interface SplitSpec { seed: number; validation_fraction: number }
 export interface Split extends SplitSpec { train: Int32Array; validation: Int32Array }
-
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 export function splitRows(rows: number, spec: SplitSpec): Split {
   const { seed, validation_fraction: f } = spec
@@ -21,7 +11,7 @@ export function splitRows(rows: number, spec: SplitSpec): Split {
   if (!(f >= 0 && f < 1)) throw new InvalidInput(`validation_fraction must be in [0, 1), got ${f}`, { field: 'validation_fraction', got: String(f) })
   const order = new Int32Array(rows)
   for (let i = 0; i < rows; i++) order[i] = i
-  const random = seededRandom(seed)
+  const random = mulberry32(seed)
   for (let i = rows - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1))
     const t = order[i]!; order[i] = order[j]!; order[j] = t

@@ -1,4 +1,5 @@
 /** The metrics against scikit-learn's, computed in Python at test time on the same data, to 1e-12. */
+import { mulberry32 } from '../../src/data/seeded-random.js'
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { classificationMetrics } from '../../src/evaluation/classification-metrics.js'
@@ -37,17 +38,8 @@ for c in json.load(sys.stdin):
 print(json.dumps(out))
 `
 
-/** A seeded generator (mulberry32), so every run tests the same data. */
-function rng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A seeded generator, so every run tests the same data. */
+const rng = mulberry32
 
 interface Case { task: 'classification' | 'regression'; y_true: (number | string)[]; y_pred: (number | string)[]; proba?: number[][]; classes?: (number | string)[] }
 

@@ -11,7 +11,7 @@ import * as arrow from 'apache-arrow'
 import { ARROW_STREAM, PARQUET } from '../../src/server/v1/infer-format.js'
 import { irisStream } from './arrow-lies.js'
 import { IRIS_ONNX, openDoors, stillServes, type Doors } from './doors.js'
-import { mulberry32 } from '../../src/runtimes/convert/verification.js'
+import { mulberry32 } from '../../src/data/seeded-random.js'
 
 const SEED = Number(process.env.QUIVER_FUZZ_SEED ?? 17)
 const PER_BODY = Number(process.env.QUIVER_FUZZ_COUNT ?? 25)

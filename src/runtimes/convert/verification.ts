@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../data/seeded-random.js'
 import type { TensorElementType } from '../../data/tensor.js'
 import type { ClassLabel, NativeModel } from './native-model.js'
 import type { OutputField } from './output-plan.js'
@@ -106,16 +107,4 @@ export function compareOutputs(
 
 function fmt(v: number): string {
   return v === 0 ? '0' : v.toPrecision(3)
-}
-
-/** mulberry32: a small seeded generator, so that a verification batch (or a fuzz run) is the same every time. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }

@@ -1,0 +1,11 @@
+/** mulberry32: a small seeded generator of floats in [0, 1), so that what is drawn from a seed (a verification batch, a split, a fuzz run) is the same every time. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
