@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { assertClose } from '../helpers/compare.js'
 import { makeTemp, removeTemp, runCli } from '../helpers/cli.js'
-import { serve, type Served } from '../helpers/serve.js'
+import { serve, type Served, stopServed } from '../helpers/serve.js'
 import { readCase } from '../runtimes/python-helpers.js'
 
 const zscore = readCase('js-zscore-step')
@@ -56,7 +56,7 @@ describe('js models end to end', () => {
     await writeFile(join(home, 'no-load.mjs'), 'export function predict() {}\n')
   })
   after(async () => {
-    server?.child.kill()
+    await stopServed(server)
     await removeTemp(home)
   })
 

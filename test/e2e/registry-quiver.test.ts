@@ -13,7 +13,7 @@ import { SqlFeatureSetStore } from '../../src/store/sql-feature-set-store.js'
 import { SqlMetadataStore } from '../../src/store/sql-store.js'
 import { assertClose } from '../helpers/compare.js'
 import { makeTemp, removeTemp, runCli } from '../helpers/cli.js'
-import { serve, type Served } from '../helpers/serve.js'
+import { serve, type Served, stopServed } from '../helpers/serve.js'
 import { readCase } from '../runtimes/python-helpers.js'
 
 const iris = readCase('onnx-mlp-iris')
@@ -46,7 +46,7 @@ describe('registry of type quiver', () => {
     await writeFile(join(home, 'in.json'), JSON.stringify(iris.input.features!.map((f) => ({ features: f }))))
   })
   after(async () => {
-    peer?.child.kill()
+    await stopServed(peer)
     await removeTemp(peerHome)
     await removeTemp(home)
   })

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { assertClose } from '../helpers/compare.js'
 import { makeTemp, removeTemp, runCli } from '../helpers/cli.js'
-import { serve, type Served } from '../helpers/serve.js'
+import { serve, type Served, stopServed } from '../helpers/serve.js'
 import { readCase } from '../runtimes/python-helpers.js'
 
 const iris = readCase('onnx-mlp-iris')
@@ -37,7 +37,7 @@ describe('remote models served by a second quiver', () => {
     await writeFile(join(home, 'output-schema.json'), JSON.stringify(iris.output_schema))
   })
   after(async () => {
-    peer?.child.kill()
+    await stopServed(peer)
     await removeTemp(peerHome)
     await removeTemp(home)
   })

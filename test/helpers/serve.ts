@@ -28,3 +28,11 @@ export function serve(home: string, args: string[], env: NodeJS.ProcessEnv = {})
     child.once('exit', (code) => reject(new Error(`quiver serve exited with ${code}: ${err}`)))
   })
 }
+
+/** Stops a served process and resolves once it has exited (it writes its home until then, so remove the home after). */
+export async function stopServed(served: Served | undefined | null): Promise<void> {
+  if (!served || served.child.exitCode !== null || served.child.signalCode !== null) return
+  const exited = new Promise((resolve) => served.child.once('exit', resolve))
+  served.child.kill()
+  await exited
+}

@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test'
 import { parseMlmodelYaml, planMlmodel } from '../../src/registry/sources/mlmodel.js'
 import { assertClose } from '../helpers/compare.js'
 import { makeTemp, removeTemp, runCli } from '../helpers/cli.js'
-import { serve, type Served } from '../helpers/serve.js'
+import { serve, type Served, stopServed } from '../helpers/serve.js'
 import { pythonOr, readCase } from '../runtimes/python-helpers.js'
 
 const iris = readCase('onnx-mlp-iris')
@@ -182,7 +182,7 @@ describe('registry of type mlflow (replayed MLflow REST payloads)', () => {
     await writeFile(join(home, 'sk.json'), JSON.stringify(sk.input.inputs!.map((f) => ({ inputs: f }))))
   })
   after(async () => {
-    quiver?.child.kill()
+    await stopServed(quiver)
     mlflow?.closeAllConnections()
     await new Promise((r) => mlflow?.close(r))
     await removeTemp(home)
