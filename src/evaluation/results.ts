@@ -4,7 +4,18 @@ import type { Label } from './labels.js'
 
 export interface CaseDefinition { name: string; expression: string }
 
-export interface SuiteRecord {
+/** What a suite version holds besides its name: the label, how samples meet the model, the cases, the samples' schema. */
+export interface SuiteDefinition {
+  label: string
+  /** Columns packed in order into the model's single list input; null → samples match input fields by name. */
+  features: string[] | null
+  cases: CaseDefinition[]
+  schema: ModelSchema
+  rows: number
+  file_name: string
+}
+
+export interface SuiteRecord extends SuiteDefinition {
   workspace: string
   name: string
   version: number
@@ -12,13 +23,6 @@ export interface SuiteRecord {
   ref: string
   digest: string
   blob_sha256: string
-  label: string
-  /** Columns packed in order into the model's single list input; null → matched to input fields by name. */
-  features: string[] | null
-  cases: CaseDefinition[]
-  schema: ModelSchema
-  rows: number
-  file_name: string
   created_at: string
 }
 

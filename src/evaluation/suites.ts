@@ -14,20 +14,12 @@ import { InvalidInput, NotFound } from '../errors.js'
 import { assertValidName } from '../registry/names.js'
 import type { StoredSuite, SuiteStore } from '../store/suite-store.js'
 import { compileCases } from './cases.js'
-import type { CaseDefinition, SuiteRecord } from './results.js'
+import type { CaseDefinition, SuiteDefinition, SuiteRecord } from './results.js'
 
 export type { SuiteRecord } from './results.js'
 import { readSampleInput } from './sample-table.js'
 
-export interface SuiteDefinition {
-  label: string
-  /** Columns packed in order into the model's single list input; null → samples match input fields by name. */
-  features: string[] | null
-  cases: CaseDefinition[]
-  schema: ModelSchema
-  rows: number
-  file_name: string
-}
+export type { SuiteDefinition } from './results.js'
 
 export interface CreateSuite {
   name: string

@@ -121,19 +121,10 @@ export class SqlJobQueue implements JobQueue {
   }
 }
 
-interface JobRow {
+/** A row as the driver returns it: ids and numerics may come as strings, times as Dates. */
+type JobRow = Omit<JobRecord, 'id' | 'progress' | 'created_at' | 'updated_at'> & {
   id: string | number
-  kind: string
-  payload: Record<string, unknown>
-  state: JobRecord['state']
-  attempts: number
-  max_attempts: number
-  worker: string | null
-  progress: number
-  message: string | null
-  cancel_requested: boolean
-  result: unknown
-  error: string | null
+  progress: number | string
   created_at: Date | string
   updated_at: Date | string
 }

@@ -48,22 +48,21 @@ function matchRoute(path: string): Route | undefined {
 export function inferenceFastLane(deps: ServerDeps, record: (r: AnsweredRequest) => Promise<void>): FastLane {
   const { api, logger, limits } = deps
 
-  const answer = async (route: Route, req: IncomingMessage, query: URLSearchParams | undefined, body: Uint8Array): Promise<Answer> => {
-    const workspace = query?.get('workspace') || header(req, WORKSPACE_HEADER) || undefined
+  const answer = async (route: Route, req: IncomingMessage, query: URLSearchParams | undefined, workspace: string | undefined, body: Uint8Array): Promise<Answer> => {
     const scope = { workspace }
+    const ref = route.version === undefined ? route.name : versionRef(route.name, route.version)
     if (route.door === 'v1') {
-      const ref = route.version === undefined ? route.name : versionRef(route.name, route.version)
       return v1InferAnswer(api, ref, scope, { contentType: header(req, 'content-type'), accept: header(req, 'accept'), format: query?.get('format') ?? undefined, body })
     }
-    const ref = route.version === undefined ? route.name : versionRef(route.name, route.version)
     const target = await v2Target(api, route.name, route.version, scope, () => api.readyVersion(ref, scope))
     return v2InferAnswer(api, { name: route.name, target, scope, body, headerLength: header(req, HEADER_LENGTH) })
   }
 
   const finish = async (route: Route, req: IncomingMessage, res: ServerResponse, query: URLSearchParams | undefined, body: Uint8Array, start: number) => {
+    const workspace = query?.get('workspace') || header(req, WORKSPACE_HEADER) || undefined
     let out: Answer
     try {
-      out = await answer(route, req, query, body)
+      out = await answer(route, req, query, workspace, body)
     } catch (err) {
       out = errorAnswer(route.door, err, logger)
     }
@@ -78,7 +77,6 @@ export function inferenceFastLane(deps: ServerDeps, record: (r: AnsweredRequest)
     headers['content-length'] = bytes.byteLength
     res.writeHead(out.status, headers)
     res.end(bytes)
-    const workspace = query?.get('workspace') || header(req, WORKSPACE_HEADER) || undefined
     const model = route.door === 'v2' || route.version === undefined ? route.name : versionRef(route.name, route.version)
     await record({ method: 'POST', route: route.pattern, status: out.status, seconds: (performance.now() - start) / 1000, requestedWorkspace: workspace, model })
   }
