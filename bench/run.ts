@@ -1,5 +1,5 @@
 /**
- * Benchmark suite: `npm run bench [-- --quick] [--json FILE] [--only a,b]`.
+ * Benchmark suite: `npm run bench [-- --quick] [--json FILE] [--only a,b] [--compare OLD.json]`.
  * Every module in bench/scenarios/ contributes the Scenario objects it exports; all run in this one
  * process, one after another. Ratio to raw = raw rows/s ÷ scenario rows/s (1.0 = as fast as bare
  * onnxruntime on the same batch).
@@ -8,6 +8,7 @@ import { readdir, writeFile } from 'node:fs/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { compareRuns, readBenchFile } from './compare.js'
 import { measure } from './measure.js'
 import type { Measurement } from './measure.js'
 import { isScenario } from './scenario.js'
@@ -40,8 +41,10 @@ async function loadScenarios(): Promise<Scenario[]> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, json: { type: 'string' }, only: { type: 'string' } },
+    options: { quick: { type: 'boolean', default: false }, json: { type: 'string' }, only: { type: 'string' }, compare: { type: 'string' } },
   })
+  // Read before measuring, so a wrong path fails at once rather than after the run.
+  const previous = values.compare ? await readBenchFile(values.compare) : undefined
   const only = values.only ? new Set(values.only.split(',').map((s) => s.trim()).filter(Boolean)) : null
   let scenarios = await loadScenarios()
   if (only) {
@@ -94,6 +97,13 @@ async function main(): Promise<void> {
   })
   printTable(results, skipped)
   for (const s of scenarios) for (const line of (measured.has(s.name) ? s.notes?.() : undefined) ?? []) console.log(`${s.name}: ${line}`)
+  if (previous) {
+    console.log(`\ncompared with ${values.compare}:`)
+    // Only the scenarios selected for this run (--only), so the rest of the old file is not reported as gone.
+    const selected = new Set(scenarios.map((s) => s.name))
+    const old = { scenarios: previous.scenarios.filter((s) => selected.has(s.name)) }
+    for (const line of compareRuns(old, { scenarios: results })) console.log(line)
+  }
   if (values.json) {
     await writeFile(values.json, JSON.stringify({ scenarios: results, skipped }, null, 2) + '\n')
     console.log(`\nwrote ${values.json}`)
