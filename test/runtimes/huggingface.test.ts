@@ -5,36 +5,23 @@
  * with torch's own on the token ids the texts must tokenize to.
  */
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, it, type TestContext } from 'node:test'
-import { fileURLToPath } from 'node:url'
+import { after, describe, it, type TestContext } from 'node:test'
 import * as arrow from 'apache-arrow'
 import { createLocalQuiver } from '../../src/api/create-local.js'
 import { HuggingFaceRuntime } from '../../src/runtimes/huggingface/hf-runtime.js'
 import type { Session } from '../../src/runtimes/runtime.js'
 import { assertClose } from '../helpers/compare.js'
-import { columnValues, contextFor, pythonOr, versionOf } from './python-helpers.js'
+import { buildTinyBert, hfRoot } from './hf-helpers.js'
+import { columnValues, contextFor, versionOf } from './python-helpers.js'
 
-const BUILDER = fileURLToPath(new URL('../fixtures/huggingface/build_tiny_bert.py', import.meta.url))
 const TEXTS = ['The cat sat on the mat.', 'Hello WORLD', 'a good movie is playing!']
 /** What the tokenizer must make of TEXTS ([CLS] … [SEP]; "playing" → play ##ing). */
 const IDS = [[2, 5, 6, 8, 9, 5, 10, 21, 3], [2, 23, 24, 3], [2, 11, 12, 14, 18, 15, 16, 22, 3]]
 const TOL = { abs: 1e-4, rel: 1e-4 }
 
-const root = mkdtempSync(join(tmpdir(), 'quiver-hf-'))
-after(() => rmSync(root, { recursive: true, force: true }))
-
-let python: string | null | undefined
 async function build(t: TestContext, task: string, cases: unknown[] = IDS): Promise<{ dir: string; reference: number[][][] | number[][] } | null> {
-  if (python === undefined) python = (await pythonOr(t, ['torch']))?.executable ?? null
-  if (!python) return null
-  const dir = join(root, task)
-  writeFileSync(join(root, `${task}-cases.json`), JSON.stringify(cases))
-  execFileSync(python, [BUILDER, dir, task, join(root, `${task}-cases.json`)], { stdio: 'pipe' })
-  return { dir, reference: JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) }
+  return buildTinyBert(t, task, cases) as Promise<{ dir: string; reference: number[][][] | number[][] } | null>
 }
 
 const textTable = (cols: Record<string, arrow.Vector>) => new arrow.Table(cols)
@@ -115,7 +102,7 @@ describe('hugging-face-text-classification', () => {
   it('registers a task it does not run with status error naming the task', async (t) => {
     const built = await build(t, 'text-classification')
     if (!built) return
-    const home = join(root, 'home')
+    const home = join(hfRoot, 'home')
     const api = await createLocalQuiver({ home })
     try {
       const v = await api.uploadModel({ name: 'summarizer', source: { path: join(built.dir, 'model.zip') }, framework: 'hugging-face-summarization' })
@@ -162,50 +149,6 @@ describe('hugging-face-zero-shot-classification', () => {
       const m = [good!, bad!].map((l) => 1 / (1 + Math.exp(l[0]! - l[2]!)))
       const mOrder = m[0]! >= m[1]! ? [0, 1] : [1, 0]
       assertClose((columnValues(multi, 'scores') as number[][])[0]!, mOrder.map((j) => m[j]!), TOL, 'multi-label scores')
-    } finally {
-      await session.close()
-      ctx.cleanup()
-    }
-  })
-})
-
-describe('hugging-face-question-answering', () => {
-  const CONTEXT = 'The cat sat on the mat.'
-  // question "the cat", context as above: [CLS] the cat [SEP] the cat sat on the mat . [SEP]
-  const IDS_QA = { ids: [2, 5, 6, 3, 5, 6, 8, 9, 5, 10, 21, 3], types: [0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1] }
-  const SPANS: [number, number][] = [[0, 3], [4, 7], [8, 11], [12, 14], [15, 18], [19, 22], [22, 23]]
-
-  it('answers the best span of the context by start × end probability, with its character offsets', async (t) => {
-    const built = await build(t, 'question-answering', [IDS_QA])
-    if (!built) return
-    const [startLogits, endLogits] = (built.reference as unknown as number[][][])[0]!
-    const soft = (l: number[]) => {
-      const ctx = l.slice(4, 11)
-      const m = Math.max(...ctx)
-      const s = ctx.reduce((a, x) => a + Math.exp(x - m), 0)
-      return ctx.map((x) => Math.exp(x - m) / s)
-    }
-    const ps = soft(startLogits!)
-    const pe = soft(endLogits!)
-    let best = [-1, 0, 0]
-    for (let a = 0; a < 7; a++) for (let b = a; b < 7; b++) if (ps[a]! * pe[b]! > best[0]!) best = [ps[a]! * pe[b]!, a, b]
-    const zip = join(built.dir, 'model.zip')
-    const ctx = contextFor(zip)
-    const session = await new HuggingFaceRuntime().load(versionOf('hugging-face-question-answering', zip, null as never, null as never), ctx)
-    try {
-      const nulls = (type: arrow.DataType) => arrow.vectorFromArray([null], type)
-      const out = await session.infer(textTable({
-        question: arrow.vectorFromArray(['the cat'], new arrow.Utf8()),
-        context: arrow.vectorFromArray([CONTEXT], new arrow.Utf8()),
-        top_k: nulls(new arrow.Int64()), doc_stride: nulls(new arrow.Int64()), max_answer_len: nulls(new arrow.Int64()),
-        max_seq_len: nulls(new arrow.Int64()), max_question_len: nulls(new arrow.Int64()),
-        handle_impossible_answer: nulls(new arrow.Bool()), align_to_words: nulls(new arrow.Bool()),
-      }))
-      const [from, to] = [SPANS[best[1]!]![0], SPANS[best[2]!]![1]]
-      assertClose(columnValues(out, 'score') as number[], [best[0]!], TOL, 'score')
-      assert.deepEqual(columnValues(out, 'start'), [from])
-      assert.deepEqual(columnValues(out, 'end'), [to])
-      assert.deepEqual(columnValues(out, 'answer'), [CONTEXT.slice(from, to)])
     } finally {
       await session.close()
       ctx.cleanup()

@@ -41,7 +41,7 @@ class HfSession implements Session {
     if (input.numRows === 0) return new arrow.Table(schema)
     let children: arrow.Data[]
     try {
-      children = await this.task.run(this.model, input)
+      children = await this.task.run(this.model, input, this.outputSchema)
     } catch (err) {
       if ((err as { code?: string }).code) throw err
       throw new RuntimeFailure(`${this.label} failed: ${(err as Error).message}`)

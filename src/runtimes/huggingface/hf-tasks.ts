@@ -14,8 +14,8 @@ import { questionAnswering } from './question-answering.js'
 export interface HfTask {
   inputSchema(model: HfModel): ModelSchema
   outputSchema(model: HfModel): ModelSchema
-  /** Columns of the output schema, one row per input row. */
-  run(model: HfModel, input: arrow.Table): Promise<arrow.Data[]>
+  /** Columns of the output schema (the task's own or the one the version was uploaded with), one row per input row. */
+  run(model: HfModel, input: arrow.Table, outputSchema: ModelSchema): Promise<arrow.Data[]>
 }
 
 function texts(input: arrow.Table, field: string): string[] {

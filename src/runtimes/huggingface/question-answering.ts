@@ -1,21 +1,31 @@
 /**
- * `question-answering` (extractive): the pair (question, context) through a model answering
- * `start_logits` and `end_logits`; the best span of context tokens (start ≤ end, at most
- * `max_answer_len` tokens) by the product of softmaxed start and end scores, as Hugging Face's
- * pipeline scores it. Character offsets come from aligning the context's WordPiece tokens with
- * the (lower-cased) context text. One window of at most `max_seq_len` tokens: a longer context is
- * cut, not strided.
+ * `question-answering` (extractive), as Hugging Face's pipeline answers it with a fast tokenizer:
+ * the context is cut into overlapping windows (`max_seq_len`, `doc_stride`; qa-windows.ts), each
+ * window runs through a model answering `start_logits` and `end_logits`, spans of at most
+ * `max_answer_len` tokens are scored per window and the `top_k` best of all windows kept
+ * (qa-spans.ts), and their character offsets are aligned to whole words unless `align_to_words` is
+ * false (qa-offsets.ts). `max_question_len` is accepted and, as in the pipeline's fast-tokenizer
+ * path, not used: the question is never cut.
+ *
+ * SPEC §10's output is one answer per row (`score` float64 …); a version uploaded with an output
+ * schema of lists (`score` [float64], `start` [int64], `end` [int64], `answer` [string]) answers
+ * `top_k` of them per row.
  */
 import type * as arrow from 'apache-arrow'
+import ort from 'onnxruntime-node'
 import { buildColumn } from '../../data/column-builder.js'
+import { isListType, type ModelSchema } from '../../data/schema.js'
 import { InvalidInput, RuntimeFailure } from '../../errors.js'
-import { encode } from './hf-model.js'
+import type { HfModel } from './hf-model.js'
 import type { HfTask } from './hf-tasks.js'
+import { answerSpan, contextOffsets } from './qa-offsets.js'
+import { bestAnswers, windowAnswers, type WindowAnswers } from './qa-spans.js'
+import { qaWindows, type QaWindow } from './qa-windows.js'
 
-const int = (col: arrow.Vector | null, i: number, dflt: number) => {
-  const v = col?.get(i)
-  return v === null || v === undefined ? dflt : Number(v)
-}
+/** Windows per onnxruntime run. */
+const BATCH = 16
+
+interface Answer { score: number; start: number; end: number; answer: string }
 
 export const questionAnswering: HfTask = {
   inputSchema: () => [
@@ -31,91 +41,99 @@ export const questionAnswering: HfTask = {
     { name: 'end', type: 'int64', nullable: false },
     { name: 'answer', type: 'string', nullable: false },
   ],
-  async run(model, input) {
-    const n = input.numRows
-    const q = input.getChild('question')!
-    const c = input.getChild('context')!
-    const score = new Float64Array(n)
-    const start = new BigInt64Array(n)
-    const end = new BigInt64Array(n)
-    const answer: string[] = []
-    for (let i = 0; i < n; i++) {
-      const context = String(c.get(i))
-      const maxSeq = Math.min(model.maxLength, int(input.getChild('max_seq_len'), i, 384))
-      const { feeds, rows, width } = encode(model, [String(q.get(i))], [context], maxSeq)
-      const out = await model.session.run(feeds)
-      const s = out.start_logits ?? out[model.session.outputNames[0]!]
-      const e = out.end_logits ?? out[model.session.outputNames[1]!]
-      if (!s || !e || s.dims.length !== 2 || s.dims[1] !== width) throw new RuntimeFailure('question-answering needs a model answering start_logits and end_logits [rows, tokens]')
-      const enc = rows[0]!
-      const len = Math.min(width, enc.ids.length)
-      const isContext = (j: number) => (enc.token_type_ids?.[j] ?? 0) === 1 && j < len - 1
-      const impossible = (input.getChild('handle_impossible_answer')?.get(i) as boolean | null) ?? false
-      const keep = (j: number) => isContext(j) || (impossible && j === 0)
-      const ps = softmaxWhere(s.data as Float32Array, len, keep)
-      const pe = softmaxWhere(e.data as Float32Array, len, keep)
-      const maxLen = int(input.getChild('max_answer_len'), i, 15)
-      if (maxLen < 1) throw new InvalidInput(`max_answer_len at row ${i} must be at least 1, got ${maxLen}`, { field: 'max_answer_len', row: i })
-      let best = -1
-      let bs = 0
-      let be = 0
-      for (let a = 0; a < len; a++) {
-        if (!isContext(a)) continue
-        for (let b = a; b < Math.min(len, a + maxLen); b++) {
-          if (!isContext(b)) break
-          const p = ps[a]! * pe[b]!
-          if (p > best) [best, bs, be] = [p, a, b]
-        }
-      }
-      const spans = alignContext(context, enc.tokens, isContext, len)
-      if (best < 0 || (impossible && ps[0]! * pe[0]! > best)) {
-        score[i] = best < 0 ? 0 : ps[0]! * pe[0]!
-        answer.push('')
-        continue
-      }
-      const from = spans[bs]?.[0] ?? 0
-      const to = spans[be]?.[1] ?? from
-      score[i] = best
-      start[i] = BigInt(from)
-      end[i] = BigInt(to)
-      answer.push(context.slice(from, to))
-    }
+  async run(model, input, outputSchema) {
+    const lists = answersAsLists(outputSchema)
+    const answers: Answer[][] = []
+    for (let i = 0; i < input.numRows; i++) answers.push(await answerRow(model, input, i, lists))
     const ctx = (field: string) => ({ field, rowOf: (k: number) => k, nullsAllowed: false, allowNull: false })
-    return [buildColumn(score, 'float64', ctx('score')), buildColumn(start, 'int64', ctx('start')), buildColumn(end, 'int64', ctx('end')), buildColumn(answer, 'string', ctx('answer'))]
+    const column = (field: keyof Answer, type: 'float64' | 'int64' | 'string') => {
+      const values = answers.map((a) => a.map((x) => (type === 'int64' ? BigInt(x[field]) : x[field])))
+      return lists ? buildColumn(values, { list: type, size: null }, ctx(field)) : buildColumn(values.map((v) => v[0]), type, ctx(field))
+    }
+    return [column('score', 'float64'), column('start', 'int64'), column('end', 'int64'), column('answer', 'string')]
   },
 }
 
-function softmaxWhere(logits: Float32Array, len: number, keep: (j: number) => boolean): Float64Array {
-  const p = new Float64Array(len)
-  let max = -Infinity
-  for (let j = 0; j < len; j++) if (keep(j)) max = Math.max(max, logits[j]!)
-  let sum = 0
-  for (let j = 0; j < len; j++) if (keep(j)) sum += p[j] = Math.exp(logits[j]! - max)
-  for (let j = 0; j < len; j++) p[j]! /= sum || 1
-  return p
+function answersAsLists(schema: ModelSchema): boolean {
+  const types = ['score', 'start', 'end', 'answer'].map((n) => schema.find((f) => f.name === n)?.type)
+  if (types.some((t) => t === undefined)) throw new RuntimeFailure('question-answering answers score, start, end and answer; the output schema lacks one of them')
+  return types.every((t) => isListType(t!))
 }
 
-/** Character span of each context token in `context`: WordPiece pieces found in order in the lower-cased text. */
-function alignContext(context: string, tokens: string[], isContext: (j: number) => boolean, len: number): ([number, number] | undefined)[] {
-  const text = context.toLowerCase()
-  const spans: ([number, number] | undefined)[] = []
-  let cursor = 0
-  for (let j = 0; j < len; j++) {
-    if (!isContext(j)) continue
-    const t = tokens[j]!
-    if (t === '[UNK]') {
-      while (cursor < text.length && /\s/.test(text[cursor]!)) cursor++
-      const from = cursor
-      while (cursor < text.length && /[^\s\p{P}]/u.test(text[cursor]!)) cursor++
-      spans[j] = [from, Math.max(from + 1, cursor)]
-      cursor = Math.max(cursor, from + 1)
-      continue
-    }
-    const piece = t.startsWith('##') ? t.slice(2) : t
-    const at = text.indexOf(piece, cursor)
-    if (at < 0) continue
-    spans[j] = [at, at + piece.length]
-    cursor = at + piece.length
+async function answerRow(model: HfModel, input: arrow.Table, row: number, lists: boolean): Promise<Answer[]> {
+  const question = text(input, 'question', row)
+  const context = text(input, 'context', row)
+  const maxSeqLen = param(input, 'max_seq_len', row, Math.min(model.maxLength, 384), 1)
+  if (maxSeqLen > model.maxLength) throw new InvalidInput(`max_seq_len ${maxSeqLen} at row ${row} is longer than the model's ${model.maxLength} tokens`, { field: 'max_seq_len', row, expected: `at most ${model.maxLength}`, got: String(maxSeqLen) })
+  const docStride = param(input, 'doc_stride', row, Math.min(Math.floor(maxSeqLen / 2), 128), 0)
+  if (docStride > maxSeqLen) throw new InvalidInput(`doc_stride ${docStride} at row ${row} is larger than max_seq_len ${maxSeqLen}`, { field: 'doc_stride', row, expected: `at most ${maxSeqLen}`, got: String(docStride) })
+  const topK = param(input, 'top_k', row, 1, 1)
+  if (topK > 1 && !lists) {
+    throw new InvalidInput(`top_k ${topK} at row ${row} asks for ${topK} answers, but this version's output schema holds one answer per row; upload it with an output schema of lists (score [float64], start [int64], end [int64], answer [string]) to get several`, { field: 'top_k', row, expected: '1', got: String(topK) })
   }
-  return spans
+  const maxAnswerLen = param(input, 'max_answer_len', row, 15, 1)
+  const impossible = flag(input, 'handle_impossible_answer', row, false)
+  const alignToWords = flag(input, 'align_to_words', row, true)
+  const { windows, contextTokens } = qaWindows(model, question, context, { maxSeqLen, docStride, row })
+  const perWindow: WindowAnswers[] = []
+  for (let b = 0; b < windows.length; b += BATCH) perWindow.push(...await scoreWindows(model, windows.slice(b, b + BATCH), topK, maxAnswerLen))
+  const offsets = contextOffsets(context, contextTokens)
+  return bestAnswers(perWindow, topK, impossible).map((s) => {
+    if (s.first < 0) return { score: s.score, start: 0, end: 0, answer: '' }
+    const [start, end] = answerSpan(offsets, s.first, s.last, alignToWords)
+    return { score: s.score, start, end, answer: context.slice(start, end) }
+  })
+}
+
+/** One onnxruntime run over the windows, padded to the longest. */
+async function scoreWindows(model: HfModel, windows: QaWindow[], topK: number, maxAnswerLen: number): Promise<WindowAnswers[]> {
+  const n = windows.length
+  const width = Math.max(...windows.map((w) => w.ids.length))
+  const ids = new BigInt64Array(n * width)
+  const mask = new BigInt64Array(n * width)
+  const types = new BigInt64Array(n * width)
+  windows.forEach((w, i) => w.ids.forEach((id, j) => {
+    ids[i * width + j] = BigInt(id)
+    mask[i * width + j] = 1n
+    types[i * width + j] = BigInt(w.typeIds[j]!)
+  }))
+  const all: Record<string, ort.Tensor> = {
+    input_ids: new ort.Tensor('int64', ids, [n, width]),
+    attention_mask: new ort.Tensor('int64', mask, [n, width]),
+    token_type_ids: new ort.Tensor('int64', types, [n, width]),
+  }
+  const feeds = Object.fromEntries(model.session.inputNames.map((name) => {
+    if (!all[name]) throw new RuntimeFailure(`the model takes an input '${name}' that a tokenizer does not give (input_ids, attention_mask, token_type_ids)`)
+    return [name, all[name]]
+  }))
+  const out = await model.session.run(feeds)
+  const s = out.start_logits ?? out[model.session.outputNames[0]!]
+  const e = out.end_logits ?? out[model.session.outputNames[1]!]
+  if (!s || !e || s.type !== 'float32' || e.type !== 'float32' || s.dims.join() !== `${n},${width}` || e.dims.join() !== `${n},${width}`) {
+    throw new RuntimeFailure(`question-answering needs a model answering float32 start_logits and end_logits [windows, tokens]; it answered ${s ? `${s.type} [${s.dims.join(', ')}]` : 'nothing'}`)
+  }
+  const sd = s.data as Float32Array
+  const ed = e.data as Float32Array
+  return windows.map((w, i) => windowAnswers(sd.subarray(i * width, (i + 1) * width), ed.subarray(i * width, (i + 1) * width), w, topK, maxAnswerLen))
+}
+
+function text(input: arrow.Table, field: string, row: number): string {
+  const v = input.getChild(field)?.get(row)
+  if (typeof v !== 'string' || v.length === 0) {
+    throw new InvalidInput(`${field} at row ${row} is ${v === '' ? 'empty' : v === null || v === undefined ? 'null' : typeof v}; question-answering needs a non-empty text`, { field, row, expected: 'a non-empty string', got: JSON.stringify(v ?? null) })
+  }
+  return v
+}
+
+function param(input: arrow.Table, field: string, row: number, dflt: number, min: number): number {
+  const v = input.getChild(field)?.get(row)
+  if (v === null || v === undefined) return dflt
+  const n = Number(v)
+  if (n < min) throw new InvalidInput(`${field} at row ${row} must be at least ${min}, got ${n}`, { field, row, expected: `>= ${min}`, got: String(n) })
+  return n
+}
+
+function flag(input: arrow.Table, field: string, row: number, dflt: boolean): boolean {
+  const v = input.getChild(field)?.get(row)
+  return v === null || v === undefined ? dflt : Boolean(v)
 }
