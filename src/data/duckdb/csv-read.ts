@@ -10,8 +10,6 @@
  * the body instead — so every refusal keeps its message naming the row and the field. Small
  * bodies never come here: DuckDB's fixed cost (~ms per query) is more than parsing them in JS.
  */
-import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import type * as arrow from 'apache-arrow'
 import { conformTable } from '../arrow-conform.js'
 import { parseCsv } from '../csv.js'
@@ -20,7 +18,7 @@ import { isQuiverError } from '../../errors.js'
 import type { FieldType, ModelSchema } from '../schema.js'
 import { sqlIdent as id, sqlString } from './database.js'
 import { queryTable } from './arrow-query.js'
-import { inTempDir } from './files.js'
+import { withBytesAsFile } from './memory-file.js'
 
 /** Bodies at least this long go to DuckDB (measured crossover: see bench `csv-read-*`). */
 export const DUCKDB_CSV_MIN_CHARS = 256 * 1024
@@ -72,9 +70,7 @@ export async function readCsvWithDuckDb(text: string, schema: ModelSchema, nulls
     return [f!.type === 'float32' ? `c${k}::FLOAT` : `c${k}`, () => (nullOk ? 'TRUE' : `(c${k} IS NOT NULL)`)]
   })
   if (exprs.some((e) => e === null)) return null
-  return inTempDir(async (dir) => {
-    const path = join(dir, 'input.csv')
-    await writeFile(path, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
+  return withBytesAsFile(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, '.csv', async (path) => {
     const columns = `{${header.map((_, k) => `'c${k}': '${floatsOnly ? 'DOUBLE' : 'VARCHAR'}'`).join(', ')}}`
     const rel = `read_csv(${sqlString(path)}, header = true, auto_detect = false, columns = ${columns}, delim = ',', quote = '"', escape = '"',
       allow_quoted_nulls = false, strict_mode = true, null_padding = false)`

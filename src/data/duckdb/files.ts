@@ -1,12 +1,9 @@
 /**
  * Parquet, CSV, Arrow and JSON files through DuckDB, as Arrow. A file on disk is read where it is;
- * bytes (a request body) go through a private temporary folder removed afterwards whatever
- * happens, as DuckDB reads only from its file systems. Parquet footers are checked against the
- * limits before any row is read.
+ * bytes (a request body) are handed over as an unnamed file in RAM (`memory-file.ts`), never a
+ * file in a folder. Parquet footers are checked against the limits before any row is read.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { extname, join } from 'node:path'
+import { extname } from 'node:path'
 import * as arrow from 'apache-arrow'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { InvalidInput, errorMessage, isQuiverError } from '../../errors.js'
@@ -14,16 +11,7 @@ import { limitExceeded, type InputLimits } from '../input-limits.js'
 import { sqlIdent, sqlString, tempName, withConnection } from './database.js'
 import { streamQuery } from './arrow-query.js'
 import { createTableFromArrow } from './arrow-to-duckdb.js'
-
-/** Runs `job` with a private temporary folder, removed afterwards. */
-export async function inTempDir<T>(job: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'quiver-data-'))
-  try {
-    return await job(dir)
-  } finally {
-    await rm(dir, { recursive: true, force: true })
-  }
-}
+import { bytesWrittenTo, withBytesAsFile } from './memory-file.js'
 
 /** Bytes of one element of a fixed-size DuckDB array, by element type (8 for anything else). */
 const WIDTH: Readonly<Record<string, number>> = {
@@ -78,9 +66,7 @@ export function streamParquetFile(path: string, limits: InputLimits, onBatch: (b
 
 /** Parquet bytes (a request body) → an Arrow table of the file's own types. */
 export function readParquetBytes(bytes: Uint8Array, limits: InputLimits): Promise<arrow.Table> {
-  return inTempDir(async (dir) => {
-    const path = join(dir, 'input.parquet')
-    await writeFile(path, bytes)
+  return withBytesAsFile(bytes, '.parquet', async (path) => {
     const batches: arrow.RecordBatch[] = []
     const schema = await streamParquetFile(path, limits, (b) => { batches.push(b) })
     return new arrow.Table(schema, batches)
@@ -97,11 +83,14 @@ export function formatOfPath(path: string, field = 'output'): FileFormat {
   return f
 }
 
-/** COPY options for writing `format` with DuckDB. */
+/**
+ * COPY options for writing `format` with DuckDB. Written in place, never through a sibling
+ * `<path>.tmp`: callers write to a private name themselves, and an unnamed file has no siblings.
+ */
 function copyOptions(format: 'parquet' | 'csv' | 'json'): string {
-  if (format === 'parquet') return '(FORMAT parquet)'
-  if (format === 'csv') return '(FORMAT csv, HEADER true)'
-  return '(FORMAT json, ARRAY true)'
+  if (format === 'parquet') return '(FORMAT parquet, USE_TMP_FILE false)'
+  if (format === 'csv') return '(FORMAT csv, HEADER true, USE_TMP_FILE false)'
+  return '(FORMAT json, ARRAY true, USE_TMP_FILE false)'
 }
 
 /** Writes the result of `sql` on `c` to `path` in a format DuckDB writes (Parquet, CSV, JSON records). */
@@ -111,12 +100,7 @@ export async function copyQueryTo(c: DuckDBConnection, sql: string, path: string
 
 /** An Arrow table written as Parquet by DuckDB, returned as bytes. */
 export function writeParquetBytes(table: arrow.Table): Promise<Uint8Array> {
-  return inTempDir(async (dir) => {
-    const path = join(dir, 'output.parquet')
-    await writeArrowFile(table, path, 'parquet')
-    const bytes = await readFile(path)
-    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  })
+  return bytesWrittenTo('.parquet', (path) => writeArrowFile(table, path, 'parquet'))
 }
 
 /** Writes an Arrow table to `path` as Parquet, CSV or JSON through a temporary DuckDB table. */
