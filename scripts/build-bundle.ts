@@ -29,6 +29,7 @@ const ENTRIES: Record<string, string> = {
   quiver: 'src/cli/run.ts',
   'onnx-thread-worker': 'src/runtimes/onnx/onnx-thread-worker.ts',
   'js-thread-worker': 'src/runtimes/js/js-thread-worker.ts',
+  'row-split-worker': 'src/runtimes/convert/row-split-worker.ts',
 }
 
 /**

@@ -10,29 +10,19 @@ import { findPython } from '../python/find-python.js'
 import type { PythonModule, PythonProbe } from '../python/find-python.js'
 import { requireSandbox, sandboxState } from '../python/sandbox.js'
 import { checkPickleFile } from '../python/pickle-scan.js'
+import { buildNativeModel } from './build-native-model.js'
+import type { ExtractedModel } from './build-native-model.js'
 import { ConvertedSession } from './converted-session.js'
-import { LinearModel } from './linear-model.js'
-import type { LinearSpec } from './linear-model.js'
 import { ModelExtraction } from './model-extraction.js'
 import type { NativeModel } from './native-model.js'
 import { planOutputs } from './output-plan.js'
-import { PreprocessedModel } from './preprocessed-model.js'
-import type { ScalerSpec } from './preprocessed-model.js'
 import { SklearnTreeModel } from './sklearn-tree-model.js'
-import type { SklearnTreesSpec } from './sklearn-tree-model.js'
 import { compareOutputs, verificationBatch, VERIFY_ROWS } from './verification.js'
-import { XgboostModel } from './xgboost-model.js'
-import type { XgboostWrapper } from './xgboost-model.js'
 
 const FRAMEWORKS = new Set(['sklearn', 'xgboost'])
 const FEATURE_TYPES = new Set<TensorElementType>(['float64', 'float32', 'int8', 'int16', 'int32', 'uint8', 'uint16', 'uint32'])
 
-/** What the extraction script prints for a model (or what a JSON model file is read into). */
-export type ExtractedModel = (
-  | SklearnTreesSpec
-  | LinearSpec
-  | { kind: 'xgboost'; estimator: string; wrapper: XgboostWrapper; iteration_end: number; classes: (number | string)[] | null; json: unknown }
-) & { steps?: ScalerSpec[]; library?: string; library_version?: string }
+export type { ExtractedModel } from './build-native-model.js'
 
 export interface ConvertedRuntimeOptions {
   /** Environment for interpreter lookup (default `process.env`). */
@@ -89,8 +79,9 @@ export class ConvertedRuntime implements Runtime {
     } catch (err) {
       // A JSON model needs no interpreter to be read; it is served unverified rather than not at all.
       if (!json) throw err
-      const model = this.build({ kind: 'xgboost', estimator: 'Booster', wrapper: 'booster', iteration_end: 0, classes: null, json: await readJson(path, v.file_name) })
-      const session = this.#session(model, v, input, output)
+      const spec: ExtractedModel = { kind: 'xgboost', estimator: 'Booster', wrapper: 'booster', iteration_end: 0, classes: null, json: await readJson(path, v.file_name) }
+      const model = this.build(spec)
+      const session = this.#session(model, spec, v, input, output)
       ctx.progress(`converted ${model.summary} to the native tree evaluator; not verified (${errorMessage(err)})`)
       return session
     }
@@ -113,7 +104,7 @@ export class ConvertedRuntime implements Runtime {
         if (isQuiverError(err)) throw err
         throw new Unsupported(`${v.file_name} could not be converted: ${errorMessage(err)}`)
       }
-      const session = this.#session(model, v, input, output)
+      const session = this.#session(model, extracted, v, input, output)
       const batch = verificationBatch(model, VERIFY_ROWS, element)
       const reference = await extraction.reference(batch, VERIFY_ROWS, model.nFeatures, element)
       const mine = session.evaluate(batch, VERIFY_ROWS, element === 'float32')
@@ -135,23 +126,18 @@ export class ConvertedRuntime implements Runtime {
     const doc = JSON.parse(await readFile(path, 'utf8')) as { format?: unknown; model?: ExtractedModel }
     if (doc.format !== CONVERTED_FORMAT || !doc.model) throw new Error(`blob ${sha256.slice(0, 12)}… is not a ${CONVERTED_FORMAT} document`)
     const model = this.build(doc.model)
-    const session = this.#session(model, v, input, output)
+    const session = this.#session(model, doc.model, v, input, output)
     ctx.progress(`loaded the stored native ${model.evaluator} conversion of ${model.summary} (sha256 ${sha256.slice(0, 12)}…)`)
     return session
   }
 
   /** Builds the native evaluator for an extracted model. */
   protected build(m: ExtractedModel): NativeModel {
-    let model: NativeModel
-    if (m.kind === 'xgboost') {
-      model = new XgboostModel(m.json, { wrapper: m.wrapper, estimator: m.estimator, iterationEnd: m.iteration_end, classes: m.classes })
-    } else if (m.kind === 'sklearn_trees') model = new SklearnTreeModel(m)
-    else if (m.kind === 'linear') model = new LinearModel(m)
-    else throw new Unsupported(`extracted model kind '${(m as { kind: string }).kind}' has no native evaluator`)
-    return m.steps && m.steps.length > 0 ? new PreprocessedModel(m.steps, model) : model
+    return buildNativeModel(m)
   }
 
-  #session(model: NativeModel, v: LoadableVersion, input: ModelSchema, output: ModelSchema): ConvertedSession {
+  /** `spec` is what built `model`: row-split threads build their own copy of the evaluator from it. */
+  #session(model: NativeModel, spec: ExtractedModel, v: LoadableVersion, input: ModelSchema, output: ModelSchema): ConvertedSession {
     const width = fieldTensorShape(input[0]!.type)!.dims[0]
     if (width !== model.nFeatures) {
       throw new InvalidInput(`input field '${input[0]!.name}' has ${width} features per row but ${model.summary} was trained on ${model.nFeatures}`, {
@@ -159,7 +145,7 @@ export class ConvertedRuntime implements Runtime {
       })
     }
     const plan = planOutputs(output, model)
-    return new ConvertedSession(model, input, output, plan, `${v.name}:${v.version}`, model instanceof SklearnTreeModel)
+    return new ConvertedSession(model, input, output, plan, `${v.name}:${v.version}`, model instanceof SklearnTreeModel, spec)
   }
 
   get #env(): NodeJS.ProcessEnv {

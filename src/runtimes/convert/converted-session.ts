@@ -6,11 +6,20 @@ import type { ModelSchema } from '../../data/schema.js'
 import { columnToTensor } from '../../data/tensor.js'
 import type { NumericTensorData } from '../../data/tensor.js'
 import type { DerivedArtifact, InferOptions, Session } from '../runtime.js'
-import type { ClassLabel, NativeModel, OutputRole } from './native-model.js'
+import type { ExtractedModel } from './build-native-model.js'
+import type { ClassLabel, NativeModel, NativeOutputs, OutputRole } from './native-model.js'
 import { outputData, outputValues } from './output-plan.js'
 import type { OutputField } from './output-plan.js'
+import { RowSplitPool } from './row-split-pool.js'
+import type { SplitModel } from './row-split-pool.js'
 
 const FLOAT32_MAX = 3.4028234663852886e38
+/**
+ * A batch is split across the row-split threads when it would take at least this long on one
+ * thread: below it, posting to a thread and waking it (measured at ~30–60 µs a round trip) and
+ * merging the parts cost more than the split saves.
+ */
+export const SPLIT_MIN_NS = 250_000
 
 /**
  * The float values of a one-chunk, null-free, unsliced fixed-size list column of `n` per row
@@ -39,9 +48,13 @@ export class ConvertedSession implements Session {
   readonly #label: string
   /** sklearn trees cast features to float32 and refuse what does not fit. */
   readonly #float32Features: boolean
+  /** The extracted model the row-split threads build their evaluator from (null: never split). */
+  readonly #split: SplitModel | null
+  /** Measured single-thread cost per row, ns (0 until the first batch). */
+  #nsPerRow = 0
   #closed = false
 
-  constructor(model: NativeModel, inputSchema: ModelSchema, outputSchema: ModelSchema, outputs: readonly OutputField[], label: string, float32Features: boolean) {
+  constructor(model: NativeModel, inputSchema: ModelSchema, outputSchema: ModelSchema, outputs: readonly OutputField[], label: string, float32Features: boolean, spec: ExtractedModel | null = null) {
     this.model = model
     this.inputSchema = inputSchema
     this.outputSchema = outputSchema
@@ -50,12 +63,33 @@ export class ConvertedSession implements Session {
     this.#arrowSchema = toArrowSchema(outputSchema)
     this.#label = label
     this.#float32Features = float32Features
+    this.#split = spec ? { key: RowSplitPool.modelKey(), spec, model } : null
   }
 
   /** Output field → row-major values for `rows` rows of features. */
   evaluate(x: Float64Array, rows: number, float32Input: boolean): Map<string, Float64Array | ClassLabel[]> {
-    const out = this.model.run(x, rows, this.#roles, float32Input)
+    return this.#values(this.model.run(x, rows, this.#roles, float32Input))
+  }
+
+  /** As {@link evaluate}, with the rows split across `pool`'s threads (identical outputs). */
+  async evaluateSplit(x: Float64Array, rows: number, float32Input: boolean, pool: RowSplitPool): Promise<Map<string, Float64Array | ClassLabel[]>> {
+    if (!this.#split) throw new RuntimeFailure(`${this.#label} has no extracted model to split across threads`)
+    return this.#values(await pool.run(this.#split, x, rows, this.#roles, float32Input, (ns, part) => this.#learnCost(ns, part)))
+  }
+
+  #values(out: NativeOutputs): Map<string, Float64Array | ClassLabel[]> {
     return new Map(this.#outputs.map((o) => [o.field.name, outputValues(o, out, this.model)]))
+  }
+
+  /** Whether `rows` rows are worth splitting, by this model's measured cost per row. */
+  #worthSplitting(rows: number, pool: RowSplitPool): boolean {
+    return this.#split !== null && pool.threads > 0 && this.#nsPerRow > 0 && rows * this.#nsPerRow >= SPLIT_MIN_NS
+  }
+
+  #learnCost(ns: number, rows: number): void {
+    if (rows <= 0) return
+    const perRow = ns / rows
+    this.#nsPerRow = this.#nsPerRow === 0 ? perRow : 0.8 * this.#nsPerRow + 0.2 * perRow
   }
 
   async infer(input: arrow.Table, opts?: InferOptions): Promise<arrow.Table> {
@@ -69,7 +103,15 @@ export class ConvertedSession implements Session {
     const data = featureValues(columnChunks(input, k), rows, n) ?? this.#tensorValues(input.getChildAt(k)!, name, n)
     const x = data instanceof Float64Array ? data : new Float64Array(data)
     if (!this.model.acceptsMissing) this.#checkFinite(x, n, name)
-    const values = this.evaluate(x, rows, data instanceof Float32Array)
+    const float32Input = data instanceof Float32Array
+    const pool = RowSplitPool.shared()
+    let values: Map<string, Float64Array | ClassLabel[]>
+    if (this.#worthSplitting(rows, pool)) values = await this.evaluateSplit(x, rows, float32Input, pool)
+    else {
+      const t0 = process.hrtime.bigint()
+      values = this.evaluate(x, rows, float32Input)
+      if (rows >= 64) this.#learnCost(Number(process.hrtime.bigint() - t0), rows)
+    }
     const children = this.#outputs.map((o) => outputData(o, values.get(o.field.name)!, rows))
     return tableOf(this.#arrowSchema, [recordBatchOf(this.#arrowSchema, children, rows)])
   }
@@ -100,6 +142,8 @@ export class ConvertedSession implements Session {
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return
     this.#closed = true
+    if (this.#split) RowSplitPool.shared().drop(this.#split.key)
   }
 }
