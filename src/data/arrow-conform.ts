@@ -28,9 +28,12 @@ export function conformTable(table: arrow.Table, schema: ModelSchema, nullsAllow
     const length = batch.numRows
     if (length === 0) continue
     const offset = base
-    const children = schema.map((f, c) => conformData(batch.data.children[source[c]!]!, f.type, {
-      field: f.name, nullsAllowed, allowNull: nullsAllowed && f.nullable, rowOf: (i) => offset + i,
-    }, arrowSchema.fields[c]!.type))
+    const children = schema.map((f, c) => {
+      const ctx = { field: f.name, nullsAllowed, allowNull: nullsAllowed && f.nullable, rowOf: (i: number) => offset + i }
+      // An optional field left out: all nulls, refused like any null where nulls may not be.
+      if (source[c]! < 0) return buildColumn(new Array<unknown>(length).fill(null), f.type, ctx)
+      return conformData(batch.data.children[source[c]!]!, f.type, ctx, arrowSchema.fields[c]!.type)
+    })
     batches.push(new arrow.RecordBatch(arrowSchema, makeAnyData({ type: structType, length, nullCount: 0, children }) as arrow.Data<arrow.Struct>))
     base += length
   }

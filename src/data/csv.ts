@@ -96,6 +96,7 @@ export function csvToColumns(text: string, schema: ModelSchema): { columns: unkn
   })
   const columns = schema.map((f) => {
     const c = header.indexOf(f.name)
+    if (c < 0) return new Array<unknown>(rows.length).fill(null) // an optional field left out
     const parse = cellParser(f.type)
     return rows.map((r) => parse(r[c]!))
   })

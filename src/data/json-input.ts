@@ -4,14 +4,17 @@
  * per schema field.
  */
 import { InvalidInput } from '../errors.js'
-import { type ModelSchema, typeLabel } from './schema.js'
+import { type ModelSchema, isOptional, typeLabel } from './schema.js'
 import { describeValue } from './input-error.js'
 
 export function noRows(): InvalidInput {
   return new InvalidInput('input has no rows', { expected: 'at least one row', got: '0 rows' })
 }
 
-/** Refuses a missing or an extra field; `rowOfExtra` names the row an extra field was seen in (records). */
+/**
+ * Refuses a missing or an extra field; `rowOfExtra` names the row an extra field was seen in
+ * (records). A missing optional field is allowed: the caller fills it with nulls.
+ */
 export function checkFieldNames(names: Iterable<string>, schema: ModelSchema, rowOfExtra?: (name: string) => number): void {
   const wanted = new Set(schema.map((f) => f.name))
   const present = new Set<string>()
@@ -27,7 +30,7 @@ export function checkFieldNames(names: Iterable<string>, schema: ModelSchema, ro
     present.add(name)
   }
   for (const f of schema) {
-    if (!present.has(f.name)) {
+    if (!present.has(f.name) && !isOptional(f)) {
       throw new InvalidInput(`input is missing field '${f.name}' (expected ${typeLabel(f.type)})`, {
         field: f.name, expected: typeLabel(f.type), got: 'missing',
       })
@@ -88,6 +91,7 @@ function columnsToColumns(cols: unknown, schema: ModelSchema): JsonColumns {
   let first: { name: string; length: number } | undefined
   const columns = schema.map((f) => {
     const v = o[f.name]
+    if (v === undefined && isOptional(f)) return null
     if (!Array.isArray(v)) {
       throw new InvalidInput(`field '${f.name}': expected an array of column values, got ${describeValue(v)}`, {
         field: f.name, expected: 'an array of values', got: describeValue(v),
@@ -105,5 +109,5 @@ function columnsToColumns(cols: unknown, schema: ModelSchema): JsonColumns {
   })
   const rows = first?.length ?? 0
   if (rows === 0) throw noRows()
-  return { columns, rows }
+  return { columns: columns.map((c) => c ?? new Array<unknown>(rows).fill(null)), rows }
 }

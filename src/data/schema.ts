@@ -19,6 +19,16 @@ export interface SchemaField {
   name: string
   type: FieldType
   nullable: boolean
+  /**
+   * An input the caller may leave out (SPEC §10's optional inputs): absent from the input, it is a
+   * column of nulls, so it must be nullable. Present only when true; a field without it is required.
+   */
+  optional?: true
+}
+
+/** Whether input may leave this field out (it is then all nulls). */
+export function isOptional(f: SchemaField): boolean {
+  return f.optional === true
 }
 export type ModelSchema = SchemaField[]
 
@@ -63,7 +73,14 @@ function parseFields(value: unknown[], path: string): SchemaField[] {
     if (f.nullable !== undefined && typeof f.nullable !== 'boolean') {
       throw new InvalidInput(`${at}.nullable must be true or false, got ${JSON.stringify(f.nullable)}`)
     }
-    return { name: f.name, type: parseType(f.type, `${at} ('${f.name}')`), nullable: f.nullable ?? true }
+    if (f.optional !== undefined && typeof f.optional !== 'boolean') {
+      throw new InvalidInput(`${at}.optional must be true or false, got ${JSON.stringify(f.optional)}`)
+    }
+    const nullable = f.nullable ?? true
+    if (f.optional === true && !nullable) {
+      throw new InvalidInput(`${at} ('${f.name}') is optional but not nullable; a field left out of the input is all nulls, so an optional field must be nullable`)
+    }
+    return { name: f.name, type: parseType(f.type, `${at} ('${f.name}')`), nullable, ...(f.optional === true ? { optional: true as const } : {}) }
   })
 }
 

@@ -9,7 +9,7 @@ import { Conflict, InvalidInput, NotFound, RuntimeFailure } from '../errors.js'
 import { concatData } from '../data/arrow-concat.js'
 import { makeAnyData } from '../data/arrow-data.js'
 import type { InferInput } from '../data/infer-input.js'
-import { fromArrowType, sameType, toArrowSchema, typeLabel, type SchemaField } from '../data/schema.js'
+import { fromArrowType, isOptional, sameType, toArrowSchema, typeLabel, type SchemaField } from '../data/schema.js'
 import type { VersionRecord } from '../records/version-record.js'
 import type { FeatureDefinition, FeatureSetDefinition, InferenceArg } from './definition.js'
 import {
@@ -176,7 +176,9 @@ async function runNode(
   if (!v.input_schema || !v.output_schema) {
     throw new RuntimeFailure(`${path}: ${v.name}#${v.seq} has no known input/output schema (status ${v.status})`, { field: path })
   }
-  const inputs = v.input_schema
+  // An optional input the definition leaves out is left out of the model's input too (read as nulls).
+  const given = spec.inputs
+  const inputs = Array.isArray(given) ? v.input_schema : v.input_schema.filter((f) => !isOptional(f) || given[f.name] !== undefined)
   const resolve = (a: InferenceArg): PackArg => {
     if (typeof a !== 'string') return { constant: a }
     const col = n.inputs!.get(a)!

@@ -5,7 +5,7 @@
  * feature depends on itself. Each refusal names the path that is wrong.
  */
 import { InvalidInput, NotFound, isQuiverError } from '../errors.js'
-import { isListType, sameType, typeLabel, type FieldType, type ModelSchema, type SchemaField } from '../data/schema.js'
+import { isListType, isOptional, sameType, typeLabel, type FieldType, type ModelSchema, type SchemaField } from '../data/schema.js'
 import { isNumericType } from '../data/scalar-codecs.js'
 import type { VersionRecord } from '../records/version-record.js'
 import { inputFeatures, type FeatureSetDefinition, type InferenceArg, type InferenceSpec } from './definition.js'
@@ -149,6 +149,7 @@ async function checkInputs(spec: InferenceSpec, inputs: ModelSchema, self: Typed
   for (const field of inputs) {
     const at = `${path}.inputs.${field.name}`
     const arg = spec.inputs[field.name]
+    if (arg === undefined && isOptional(field)) continue
     if (arg === undefined) throw new InvalidInput(`${at}: ${spec.model} needs input field '${field.name}' (${typeLabel(field.type)}), which is not given`, { field: at })
     if (Array.isArray(arg)) {
       await packInto(field, arg, at)

@@ -4,7 +4,7 @@
  * refused naming the fields, never discovered while serving.
  */
 import * as arrow from 'apache-arrow'
-import { sameType, typeLabel, type ModelSchema } from '../data/schema.js'
+import { isOptional, sameType, typeLabel, type ModelSchema } from '../data/schema.js'
 import { Conflict, InvalidInput, NotFound } from '../errors.js'
 import type { PipelineDefinition, PipelineStep } from '../records/pipeline-record.js'
 import type { Registry } from '../registry/registry.js'
@@ -40,7 +40,9 @@ export function checkChain(steps: readonly ChainStep[]): void {
     const problems: string[] = []
     for (const want of step.version.input_schema) {
       const got = given.get(want.name)
-      if (!got) problems.push(`input '${want.name}' (${typeLabel(want.type)}) is not among its outputs ${names(outputs)}`)
+      if (!got) {
+        if (!isOptional(want)) problems.push(`input '${want.name}' (${typeLabel(want.type)}) is not among its outputs ${names(outputs)}`)
+      }
       else if (!sameType(got.type, want.type)) problems.push(`input '${want.name}' needs ${typeLabel(want.type)} but output '${got.from}' is ${typeLabel(got.type)}`)
     }
     if (problems.length > 0) {
@@ -59,10 +61,14 @@ function renamed(outputs: ModelSchema, map: Readonly<Record<string, string>>): M
 
 const names = (schema: ModelSchema) => `(${schema.map((f) => f.name).join(', ') || 'none'})`
 
-/** The next step's input columns out of the previous step's output table (types already checked). */
-export function nextInput(previous: arrow.Table, map: Readonly<Record<string, string>>, inputs: ModelSchema): arrow.Table {
+/**
+ * The next step's input columns out of the previous step's output table (types already checked);
+ * an optional input the previous step does not give is left out, and reading the table fills it with nulls.
+ */
+export function nextInput(previous: arrow.Table, map: Readonly<Record<string, string>>, allInputs: ModelSchema): arrow.Table {
   const byInput = new Map<string, number>()
   previous.schema.fields.forEach((f, k) => byInput.set(map[f.name] ?? f.name, k))
+  const inputs = allInputs.filter((want) => byInput.has(want.name))
   const columns = inputs.map((want) => byInput.get(want.name)!)
   const fields = inputs.map((want, i) => {
     const f = previous.schema.fields[columns[i]!]!

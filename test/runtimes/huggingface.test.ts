@@ -5,6 +5,7 @@
  * with torch's own on the token ids the texts must tokenize to.
  */
 import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it, type TestContext } from 'node:test'
 import * as arrow from 'apache-arrow'
@@ -112,6 +113,23 @@ describe('hugging-face-text-classification', () => {
       assert.equal(ok.status, 'ready')
       const out = await api.infer('sentiment', { kind: 'json', value: [{ inputs: 'a good movie', top_k: null, function_to_apply: null }] })
       assert.equal((columnValues(out, 'out.label') as string[][])[0]!.length, 1)
+      // SPEC §10: the optional inputs may be left out, in records and in columns.
+      const optional = (await api.getVersion('sentiment')).input_schema!.filter((f) => f.optional).map((f) => f.name)
+      assert.deepEqual(optional, ['top_k', 'function_to_apply'])
+      for (const value of [[{ inputs: 'a good movie' }, { inputs: 'bad', top_k: 2 }], { columns: { inputs: ['a good movie', 'bad'], top_k: [null, 2] } }]) {
+        const left = await api.infer('sentiment', { kind: 'json', value })
+        assert.deepEqual((columnValues(left, 'out.label') as string[][]).map((l) => l.length), [1, 2])
+        assert.deepEqual(columnValues(left, 'in.function_to_apply'), [null, null])
+      }
+      await assert.rejects(api.infer('sentiment', { kind: 'json', value: [{ top_k: 1 }] }), /input is missing field 'inputs' \(expected string\)/)
+      // A pipeline step before it need not give the optional inputs either.
+      const echo = join(hfRoot, 'echo.mjs')
+      writeFileSync(echo, 'export function load() { return { infer(t) { return { inputs: Array.from(t.getChild("text"), (v) => v.toLowerCase()) } } } }')
+      await api.uploadModel({ name: 'echo', source: { path: echo }, framework: 'js', inputSchema: [{ name: 'text', type: 'string', nullable: false }], outputSchema: [{ name: 'inputs', type: 'string', nullable: false }] })
+      await api.pipelines.create('review', [{ ref: 'echo' }, { ref: 'sentiment' }])
+      await api.pipelines.deploy('review')
+      const chained = await api.pipelines.infer('review', { kind: 'json', value: [{ text: 'A GOOD movie' }] })
+      assert.deepEqual(columnValues(chained, 'out.label'), columnValues(await api.infer('sentiment', { kind: 'json', value: [{ inputs: 'a good movie' }] }), 'out.label'))
     } finally {
       await api.close()
     }

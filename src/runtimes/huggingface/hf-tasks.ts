@@ -54,8 +54,8 @@ const featureExtraction: HfTask = {
 const textClassification: HfTask = {
   inputSchema: () => [
     { name: 'inputs', type: 'string', nullable: false },
-    { name: 'top_k', type: 'int64', nullable: true },
-    { name: 'function_to_apply', type: 'string', nullable: true },
+    { name: 'top_k', type: 'int64', nullable: true, optional: true },
+    { name: 'function_to_apply', type: 'string', nullable: true, optional: true },
   ],
   outputSchema: () => [
     { name: 'label', type: { list: 'string', size: null }, nullable: false },

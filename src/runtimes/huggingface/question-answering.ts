@@ -31,9 +31,9 @@ export const questionAnswering: HfTask = {
   inputSchema: () => [
     { name: 'question', type: 'string', nullable: false },
     { name: 'context', type: 'string', nullable: false },
-    ...['top_k', 'doc_stride', 'max_answer_len', 'max_seq_len', 'max_question_len'].map((name) => ({ name, type: 'int64' as const, nullable: true })),
-    { name: 'handle_impossible_answer', type: 'bool', nullable: true },
-    { name: 'align_to_words', type: 'bool', nullable: true },
+    ...['top_k', 'doc_stride', 'max_answer_len', 'max_seq_len', 'max_question_len'].map((name) => ({ name, type: 'int64' as const, nullable: true, optional: true as const })),
+    { name: 'handle_impossible_answer', type: 'bool', nullable: true, optional: true },
+    { name: 'align_to_words', type: 'bool', nullable: true, optional: true },
   ],
   outputSchema: () => [
     { name: 'score', type: 'float64', nullable: false },

@@ -14,8 +14,8 @@ export const zeroShotClassification: HfTask = {
   inputSchema: () => [
     { name: 'inputs', type: 'string', nullable: false },
     { name: 'candidate_labels', type: { list: 'string', size: null }, nullable: false },
-    { name: 'hypothesis_template', type: 'string', nullable: true },
-    { name: 'multi_label', type: 'bool', nullable: true },
+    { name: 'hypothesis_template', type: 'string', nullable: true, optional: true },
+    { name: 'multi_label', type: 'bool', nullable: true, optional: true },
   ],
   outputSchema: () => [
     { name: 'sequence', type: 'string', nullable: false },
