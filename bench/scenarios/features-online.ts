@@ -1,28 +1,21 @@
 /**
- * Online features on Redis: a bare ioredis GET (the floor), `fetch` in process and over HTTP at a
- * fixed 500 requests/s (open loop: latency counted from each request's scheduled time), each
- * fetch reading base features and computing one small ONNX derived feature; and `materialize`
- * of 1M entities (100k with --quick) from Parquet into Redis.
+ * Online features on Redis: a bare ioredis GET (the floor) and `fetch` in process, each fetch
+ * reading base features and computing one small ONNX derived feature; and `materialize` of 1M
+ * entities (100k with --quick) from Parquet into Redis. Fetch over HTTP: features-http.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
 import { createLocalQuiver } from '../../src/api/create-local.js'
 import type { LocalQuiverApi } from '../../src/api/local-api.js'
 import { buildOnnxModel } from '../../test/fixtures/onnx/build-onnx.js'
 import { MODELS, writeParquet } from '../../test/features/feature-fixtures.js'
-import { percentile, type Measurement } from '../measure.js'
 import type { Scenario } from '../scenario.js'
-import { stopChild } from './http-server-process.js'
 
-const REDIS_URL = process.env.QUIVER_REDIS_URL ?? 'redis://127.0.0.1:6379'
-const PREFIX = `quiver-bench-${process.pid}`
-const ENTITIES = 10_000
-const BIN = fileURLToPath(new URL('../../bin/quiver', import.meta.url))
+export const REDIS_URL = process.env.QUIVER_REDIS_URL ?? 'redis://127.0.0.1:6379'
+export const PREFIX = `quiver-bench-${process.pid}`
+export const ENTITIES = 10_000
 
 async function redisReachable(): Promise<void> {
   const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
@@ -37,7 +30,7 @@ async function redisReachable(): Promise<void> {
   }
 }
 
-async function dropKeys(): Promise<void> {
+export async function dropKeys(): Promise<void> {
   const r = new Redis(REDIS_URL)
   try {
     let cursor = '0'
@@ -81,7 +74,7 @@ export async function featureHome(n: number): Promise<{ dir: string; home: strin
 }
 
 let key = 0
-const nextKey = () => (key = (key * 7919 + 13) % ENTITIES)
+export const nextKey = () => (key = (key * 7919 + 13) % ENTITIES)
 
 function redisGetRaw(): Scenario {
   let r: Redis | undefined
@@ -128,104 +121,6 @@ function fetchInProcess(): Scenario {
   }
 }
 
-/** POSTs at a fixed rate for `seconds`; latency of each from its scheduled start. */
-async function openLoop(url: string, body: (i: number) => string, rate: number, seconds: number): Promise<number[]> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 })
-  const total = Math.round(rate * seconds)
-  const latencies: number[] = []
-  const interval = 1000 / rate
-  const t0 = performance.now() + 5
-  let failed: Error | undefined
-  await new Promise<void>((resolve) => {
-    let done = 0
-    const send = (i: number) => {
-      const scheduled = t0 + i * interval
-      const payload = body(i)
-      const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-        res.on('data', () => {})
-        res.on('end', () => {
-          if (res.statusCode !== 200) failed ??= new Error(`answered ${res.statusCode}`)
-          latencies.push((performance.now() - scheduled) * 1000)
-          if (++done === total) resolve()
-        })
-      })
-      req.on('error', (err) => {
-        failed ??= err
-        if (++done === total) resolve()
-      })
-      req.end(payload)
-    }
-    let next = 0
-    const tick = () => {
-      const now = performance.now()
-      while (next < total && t0 + next * interval <= now) send(next++)
-      if (next < total) setTimeout(tick, Math.max(0, t0 + next * interval - performance.now()))
-    }
-    setTimeout(tick, 5)
-  })
-  agent.destroy()
-  if (failed) throw failed
-  return latencies
-}
-
-function fetchHttp500(): Scenario {
-  let world: Awaited<ReturnType<typeof featureHome>> | undefined
-  let child: ChildProcess | undefined
-  let url = ''
-  const RATE = 500
-  return {
-    name: 'feature-fetch-http-500rps',
-    rawBaseline: 'redis-get-raw',
-    async setup() {
-      world = await featureHome(ENTITIES)
-      await world.api.close()
-      child = spawn(process.execPath, [BIN, '--home', world.home, 'serve', '--port', '0', '--log-level', 'off'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, QUIVER_DATABASE_URL: '', QUIVER_REDIS_URL: REDIS_URL, QUIVER_REDIS_PREFIX: PREFIX },
-      })
-      const base = await new Promise<string>((resolve, reject) => {
-        let out = ''
-        child!.stdout!.on('data', (d: Buffer) => {
-          out += d.toString()
-          const m = /listening on (http:\/\/\S+)\n/.exec(out)
-          if (m) resolve(m[1]!)
-        })
-        child!.once('exit', (code) => reject(new Error(`quiver serve exited with ${code}`)))
-      })
-      url = `${base}/v1/features/users/fetch`
-    },
-    async measureSelf(quick) {
-      const body = () => `{"keys":{"user_id":${nextKey()}}}`
-      // The server's code is optimised after a few thousand requests: sent one at a time first,
-      // so that the fixed-rate run measures serving, not warm-up backlog.
-      const agent = new Agent({ keepAlive: true })
-      for (let i = 0; i < (quick ? 2000 : 5000); i++) {
-        await new Promise<void>((resolve, reject) => {
-          const payload = body()
-          const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-            res.on('data', () => {})
-            res.on('end', resolve)
-          })
-          req.on('error', reject)
-          req.end(payload)
-        })
-      }
-      agent.destroy()
-      await openLoop(url, body, RATE, 1)
-      const latencies = (await openLoop(url, body, RATE, quick ? 4 : 10)).sort((a, b) => a - b)
-      return { name: 'feature-fetch-http-500rps', iterations: latencies.length, rows: latencies.length, rows_per_s: RATE, p50_us: percentile(latencies, 0.5), p99_us: percentile(latencies, 0.99) }
-    },
-    async run() {
-      return 1
-    },
-    async teardown() {
-      await stopChild(child)
-      if (world) await rm(world.dir, { recursive: true, force: true })
-      await dropKeys()
-    },
-  }
-}
-
 function materializeRedis(): Scenario {
   let world: Awaited<ReturnType<typeof featureHome>> | undefined
   let n = 1_000_000
@@ -249,4 +144,4 @@ function materializeRedis(): Scenario {
   }
 }
 
-export const scenarios: Scenario[] = [redisGetRaw(), fetchInProcess(), fetchHttp500(), materializeRedis()]
+export const scenarios: Scenario[] = [redisGetRaw(), fetchInProcess(), materializeRedis()]

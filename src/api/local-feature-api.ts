@@ -30,6 +30,14 @@ export interface LocalFeatureDeps {
 /** How long a fetch reuses a set's definition before reading it again (another process may apply). */
 const SET_CACHE_MS = 1000
 
+interface CachedSet {
+  record: Promise<FeatureSetRecord>
+  expires: number
+  settled: boolean
+  /** A newer read is under way. */
+  refreshing: boolean
+}
+
 /** Feature sets in process, over the metadata store and the registry. */
 export class LocalFeatureApi implements FeatureApi {
   readonly sets: FeatureSets
@@ -37,7 +45,9 @@ export class LocalFeatureApi implements FeatureApi {
   readonly #deps: LocalFeatureDeps
   #online?: OnlineStore
   readonly #fetcher: OnlineFetcher
-  readonly #current = new Map<string, { record: Promise<FeatureSetRecord>; expires: number }>()
+  readonly #current = new Map<string, CachedSet>()
+  /** Moves when definitions change, so a read begun before does not store what it read. */
+  #generation = 0
 
   constructor(deps: LocalFeatureDeps) {
     this.#deps = deps
@@ -53,14 +63,27 @@ export class LocalFeatureApi implements FeatureApi {
     return this.#online
   }
 
+  /** The newest version, kept SET_CACHE_MS; past that the kept one answers while it is read again. */
   #newest(name: string, workspace: string): Promise<FeatureSetRecord> {
     const key = `${workspace}\u0000${name}`
     const hit = this.#current.get(key)
-    if (hit && hit.expires > performance.now()) return hit.record
-    const record = this.sets.show(name, workspace)
-    this.#current.set(key, { record, expires: performance.now() + SET_CACHE_MS })
-    record.catch(() => this.#current.delete(key))
-    return record
+    if (hit && (hit.expires > performance.now() || hit.refreshing)) return hit.record
+    if (!hit?.settled) return this.#read(key, name, workspace, true)
+    hit.refreshing = true
+    this.#read(key, name, workspace, false).catch(() => this.#current.get(key) === hit && this.#current.delete(key))
+    return hit.record
+  }
+
+  /** Reads a set's newest version into the cache: at once (`now`, so that concurrent calls share it) or once read. */
+  #read(key: string, name: string, workspace: string, now: boolean): Promise<FeatureSetRecord> {
+    const generation = this.#generation
+    const entry: CachedSet = { record: this.sets.show(name, workspace), expires: performance.now() + SET_CACHE_MS, settled: false, refreshing: false }
+    if (now) this.#current.set(key, entry)
+    entry.record.then(() => {
+      entry.settled = true
+      if (!now && generation === this.#generation) this.#current.set(key, entry)
+    }, () => this.#current.get(key) === entry && this.#current.delete(key))
+    return entry.record
   }
 
   enrich(req: EnrichRequest, opts: ScopeOptions = {}): Promise<OfflineResult> {
@@ -77,6 +100,7 @@ export class LocalFeatureApi implements FeatureApi {
 
   async apply(definitions: unknown[], opts: ScopeOptions = {}): Promise<AppliedFeatureSet[]> {
     const applied = await this.sets.apply(definitions, opts.workspace ?? DEFAULT_WORKSPACE)
+    this.#generation++
     this.#current.clear()
     return applied
   }

@@ -31,6 +31,7 @@ export class InferencePath {
   readonly sessions = new SessionCache()
   readonly guard: ConcurrencyGuard
   readonly #refs = new RefCache()
+  readonly #resolving = new Map<string, Promise<VersionRecord>>()
   readonly #deps: InferencePathDeps
 
   constructor(deps: InferencePathDeps) {
@@ -41,11 +42,26 @@ export class InferencePath {
   /** The ready version a reference names now; NotFound / NotReady otherwise. */
   async readyVersion(ref: string, workspace = DEFAULT_WORKSPACE): Promise<VersionRecord> {
     const key = `${workspace}\u0000${ref}`
-    const cached = this.#refs.get(key)
-    if (cached) return cached
-    const v = await this.#deps.registry.resolveReady(ref, workspace)
-    this.#refs.set(key, v, isPinned(parseRef(ref).selector))
-    return v
+    const hit = this.#refs.lookup(key)
+    if (hit?.fresh) return hit.version
+    if (!hit) return this.#resolve(key, ref, workspace)
+    // Past its ttl: answered from the cache while read again; a failed read drops it, so the next call reports why.
+    this.#resolve(key, ref, workspace).catch(() => this.#refs.delete(key))
+    return hit.version
+  }
+
+  /** One metadata read per reference at a time, however many calls wait for it. */
+  #resolve(key: string, ref: string, workspace: string): Promise<VersionRecord> {
+    let pending = this.#resolving.get(key)
+    if (!pending) {
+      const generation = this.#refs.generation
+      pending = this.#deps.registry.resolveReady(ref, workspace).then((v) => {
+        this.#refs.set(key, v, isPinned(parseRef(ref).selector), generation)
+        return v
+      }).finally(() => this.#resolving.delete(key))
+      this.#resolving.set(key, pending)
+    }
+    return pending
   }
 
   session(v: VersionRecord): Promise<Session> {

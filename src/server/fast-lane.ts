@@ -1,7 +1,8 @@
 /**
  * Inference requests taken straight off `node:http`, before the Hono app: `POST` to
  * `/v1/models/{ref}/infer`, `/v1/models/{name}/versions/{v}/infer`, `/v2/models/{name}/infer` and
- * `/v2/models/{name}/versions/{v}/infer`. The web-standard Request and Response objects the app
+ * `/v2/models/{name}/versions/{v}/infer`, and online feature fetches (GET or POST
+ * `/v1/features/{set}/fetch`, POST `/v1/models/{ref}/fetch-inference`). The web-standard Request and Response objects the app
  * needs cost more than a one-row inference does; here the same handlers (`v1InferAnswer`,
  * `v2InferAnswer`) answer from the raw body, with the same errors, compression, metrics and logs.
  * Anything else, and any request the lane is not sure of (a Content-Encoding, no Content-Length, a
@@ -13,6 +14,7 @@ import { compressBody, isCompressible } from './compress-responses.js'
 import { versionRef, WORKSPACE_HEADER, type ServerDeps } from './context.js'
 import { errorAnswer, type Door } from './errors.js'
 import type { AnsweredRequest } from './request-record.js'
+import { featureFetchAnswer, fetchInferenceAnswer } from './v1/feature-fetch-answer.js'
 import { v1InferAnswer } from './v1/infer-answer.js'
 import { HEADER_LENGTH } from './v2/binary.js'
 import { v2InferAnswer, v2Target } from './v2/infer-answer.js'
@@ -25,13 +27,16 @@ interface Route {
   pattern: string
   name: string
   version: string | undefined
+  /** Online features (feature-fetch-answer.ts): `name` is the set (fetch) or the model reference. */
+  features?: 'fetch' | 'fetch-inference'
 }
 
 const INFER_PATH = /^\/(v1|v2)\/models\/([^/]+)(?:\/versions\/([^/]+))?\/infer\/?$/
+const FEATURE_PATH = /^\/v1\/(?:features\/([^/]+)\/fetch|models\/([^/]+)\/fetch-inference)\/?$/
 
 function matchRoute(path: string): Route | undefined {
   const m = INFER_PATH.exec(path)
-  if (!m) return undefined
+  if (!m) return matchFeatureRoute(path)
   try {
     const door = m[1] as Door
     const name = decodeURIComponent(m[2]!)
@@ -45,11 +50,27 @@ function matchRoute(path: string): Route | undefined {
   }
 }
 
+function matchFeatureRoute(path: string): Route | undefined {
+  const m = FEATURE_PATH.exec(path)
+  if (!m) return undefined
+  try {
+    return m[1] !== undefined
+      ? { door: 'v1', pattern: '/v1/features/:set/fetch', name: decodeURIComponent(m[1]), version: undefined, features: 'fetch' }
+      : { door: 'v1', pattern: '/v1/models/:ref/fetch-inference', name: decodeURIComponent(m[2]!), version: undefined, features: 'fetch-inference' }
+  } catch {
+    return undefined
+  }
+}
+
 export function inferenceFastLane(deps: ServerDeps, record: (r: AnsweredRequest) => Promise<void>): FastLane {
   const { api, logger, limits } = deps
 
   const answer = async (route: Route, req: IncomingMessage, query: URLSearchParams | undefined, workspace: string | undefined, body: Uint8Array): Promise<Answer> => {
     const scope = { workspace }
+    if (route.features === 'fetch') {
+      return featureFetchAnswer(api, route.name, scope, { method: req.method as 'GET' | 'POST', query: query ?? [], accept: header(req, 'accept'), body })
+    }
+    if (route.features === 'fetch-inference') return fetchInferenceAnswer(api, route.name, scope, { accept: header(req, 'accept'), body })
     const ref = route.version === undefined ? route.name : versionRef(route.name, route.version)
     if (route.door === 'v1') {
       return v1InferAnswer(api, ref, scope, { contentType: header(req, 'content-type'), accept: header(req, 'accept'), format: query?.get('format') ?? undefined, body })
@@ -77,19 +98,20 @@ export function inferenceFastLane(deps: ServerDeps, record: (r: AnsweredRequest)
     headers['content-length'] = bytes.byteLength
     res.writeHead(out.status, headers)
     res.end(bytes)
-    const model = route.door === 'v2' || route.version === undefined ? route.name : versionRef(route.name, route.version)
-    await record({ method: 'POST', route: route.pattern, status: out.status, seconds: (performance.now() - start) / 1000, requestedWorkspace: workspace, model })
+    const model = route.features === 'fetch' ? undefined : route.door === 'v2' || route.version === undefined ? route.name : versionRef(route.name, route.version)
+    await record({ method: req.method!, route: route.pattern, status: out.status, seconds: (performance.now() - start) / 1000, requestedWorkspace: workspace, model })
   }
 
   return (req, res) => {
-    if (req.method !== 'POST') return false
+    const get = req.method === 'GET'
+    if (req.method !== 'POST' && !get) return false
     const url = req.url ?? ''
     const q = url.indexOf('?')
     const route = matchRoute(q < 0 ? url : url.slice(0, q))
-    if (!route) return false
+    if (!route || (get && route.features !== 'fetch')) return false
     const encoding = req.headers['content-encoding']
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return false
-    const declared = Number(req.headers['content-length'] ?? Number.NaN)
+    const declared = Number(req.headers['content-length'] ?? (get && req.headers['transfer-encoding'] === undefined ? 0 : Number.NaN))
     if (!Number.isSafeInteger(declared) || declared > limits.maxBodyBytes) return false
     const start = performance.now()
     const query = q < 0 ? undefined : new URLSearchParams(url.slice(q + 1))

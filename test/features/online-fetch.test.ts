@@ -34,6 +34,9 @@ for (const store of ['embedded', 'redis'] as const) for (const door of ['in proc
   describe(`online fetch, ${store} store, ${door}`, () => {
     let w: FeatureWorld
     let server: RunningServer | undefined
+    let app: ReturnType<typeof createApp>['app'] | undefined
+    /** Requests the fast lane took (it answers fetch and fetch-inference before the app). */
+    let taken = 0
     let features: FeatureApi
     let skip = false
     const prefix = `test-${randomUUID()}`
@@ -43,7 +46,10 @@ for (const store of ['embedded', 'redis'] as const) for (const door of ['in proc
       withStoreEnv(store === 'redis' ? TEST_REDIS_URL : undefined, prefix, () => w.api.features)
       if (door === 'in process') features = w.api.features
       else {
-        server = await startServer(createApp({ api: w.api }).app, { host: '127.0.0.1', port: 0 })
+        const made = createApp({ api: w.api })
+        const lane = made.fastLane!
+        app = made.app
+        server = await startServer(app, { host: '127.0.0.1', port: 0, fastLane: (req, res) => lane(req, res) && ++taken > 0 })
         features = new Quiver({ url: server.url }).features
       }
       await features.apply([citiesDef(w.dir), usersDef(w.dir)])
@@ -146,6 +152,36 @@ for (const store of ['embedded', 'redis'] as const) for (const door of ['in proc
         const subset = await (await fetch(`${server!.url}/v1/features/users/schema?features=risk`)).json() as Record<string, unknown>
         const rows = avroType(subset, true).fromBuffer(Buffer.from(await many.arrayBuffer())) as { features: { risk: number } }[]
         assert.deepEqual(rows.map((r) => r.features.risk), [riskOf(31, 10, 1200), riskOf(40, 10, 5000)])
+      })
+
+      it('answers fetch and fetch-inference off the fast lane exactly as the app does', async (t) => {
+        if (skip) return t.skip('Redis unavailable')
+        const json = { 'content-type': 'application/json' }
+        const cases: { path: string; method?: string; body?: string; headers?: Record<string, string> }[] = [
+          { path: '/v1/features/users/fetch', body: '{"keys":{"user_id":1}}', headers: json },
+          { path: '/v1/features/users/fetch', body: '{"keys":[{"user_id":3},{"user_id":99}],"features":["risk","age"]}', headers: json },
+          { path: '/v1/features/users/fetch/', body: '{"keys":{"user_id":2}}', headers: { ...json, accept: 'avro/binary' } },
+          { path: '/v1/features/users/fetch?user_id=2&features=age,risk', method: 'GET' },
+          { path: '/v1/features/users/fetch?user_id=abc', method: 'GET' },
+          { path: '/v1/features/nope/fetch', body: '{"keys":{"user_id":1}}', headers: json },
+          { path: '/v1/features/users/fetch', body: '{"keys":', headers: json },
+          { path: '/v1/models/risk%231/fetch-inference', body: '{"keys":[{"user_id":1}]}', headers: json },
+          { path: '/v1/models/risk/fetch-inference', body: '{"keys":{"user_id":2}}', headers: { ...json, accept: 'avro/binary' } },
+          { path: '/v1/models/no-model/fetch-inference', body: '{"keys":{"user_id":1}}', headers: json },
+        ]
+        for (const c of cases) {
+          const init = { method: c.method ?? 'POST', body: c.body, headers: c.headers }
+          const before = taken
+          const viaApp = await app!.request(c.path, init)
+          const viaLane = await fetch(`${server!.url}${c.path}`, init)
+          assert.equal(taken, before + 1, `the lane took ${init.method} ${c.path}`)
+          assert.equal(viaLane.status, viaApp.status, c.path)
+          assert.equal(viaLane.headers.get('content-type'), viaApp.headers.get('content-type'), c.path)
+          assert.deepEqual(Buffer.from(await viaLane.arrayBuffer()), Buffer.from(await viaApp.arrayBuffer()), `${init.method} ${c.path} ${c.body ?? ''}`)
+        }
+        const metrics = await (await fetch(`${server!.url}/metrics`)).text()
+        assert.match(metrics, /quiver_http_requests_total\{[^}]*route="\/v1\/features\/:set\/fetch"[^}]*status="200"[^}]*\} [1-9]/)
+        assert.match(metrics, /quiver_http_requests_total\{[^}]*route="\/v1\/models\/:ref\/fetch-inference"[^}]*status="200"[^}]*\} [1-9]/)
       })
 
       it('fetches with GET and query parameters as keys', async (t) => {
