@@ -2,12 +2,14 @@
  * One offline task in a fresh process, printing its peak RSS (MiB) as JSON:
  * `node --import tsx bench/offline/peak-rss.ts TASK ARGS...`.
  */
+import { readFile } from 'node:fs/promises'
 import * as tasks from './tasks.js'
 
 const [task, ...args] = process.argv.slice(2)
 let rows = 0
 switch (task) {
-  case 'parquet-read': rows = (await tasks.parquetToArrow(args[0]!)).numRows; break
+  case 'parquet-read': rows = (await tasks.parquetBodyToArrow(new Uint8Array(await readFile(args[0]!)))).numRows; break
+  case 'node-baseline': await tasks.duck('SELECT 1'); break
   case 'duckdb-read': rows = await tasks.duckdbReadAlone(`SELECT * FROM read_parquet('${args[0]}')`); break
   case 'asof': await tasks.asofAlone(args[0]!, args[1]!, args[2]!); break
   case 'enrich': case 'training-set': {

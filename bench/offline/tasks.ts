@@ -35,6 +35,11 @@ export async function parquetToArrow(path: string): Promise<arrow.Table> {
   return conformTable(new arrow.Table(schema, batches), WIDE, false)
 }
 
+/** Quiver: a Parquet request body → validated Arrow table of the schema (the request path: the body handed to DuckDB in RAM, whole columns). */
+export function parquetBodyToArrow(bytes: Uint8Array): Promise<arrow.Table> {
+  return readTable({ kind: 'parquet', bytes }, WIDE)
+}
+
 /** Floor: DuckDB reading the same file, every chunk fetched, nothing converted. */
 export function duckdbReadAlone(sql: string): Promise<number> {
   return withOwnConnection(async (c) => {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as arrow from 'apache-arrow'
@@ -9,7 +9,7 @@ import { tableToRecordsJson, writeTable } from '../../src/data/table-output.js'
 import { parseSchema } from '../../src/data/schema.js'
 import { inputLimits } from '../../src/data/input-limits.js'
 import { queryTable } from '../../src/data/duckdb/arrow-query.js'
-import { streamParquetFile, writeArrowFile } from '../../src/data/duckdb/files.js'
+import { readParquetBytes, streamParquetFile, writeArrowFile } from '../../src/data/duckdb/files.js'
 
 describe('the DuckDB module', () => {
   it('leaves the temporary folder empty after reading and writing Parquet bodies', async () => {
@@ -61,6 +61,42 @@ describe('the DuckDB module', () => {
       assert.equal(s.get(19999), 'long text long text long text 19999')
       assert.equal(t.getChild('l')!.get(3), null)
       assert.deepEqual(Array.from(t.getChild('l')!.get(4) as ArrayLike<bigint>), [4n, 4n])
+    }
+  })
+
+  it('copies fixed-width columns into whole batches with their nulls where they were, whatever the batch size', async () => {
+    // Chunks of 1,001 rows then 2,048: validity copied at rows that do not start a byte.
+    const part = (from: number, to: number) => `SELECT CASE WHEN i % 3 = 0 THEN NULL ELSE i * 0.5 END AS x,
+      CASE WHEN i % 7 = 0 THEN NULL ELSE i::INTEGER END AS k, i::BIGINT AS b FROM range(${from}, ${to}) t(i)`
+    const sql = `${part(0, 1001)} UNION ALL ${part(1001, 2002)} UNION ALL ${part(2002, 10000)}`
+    for (const batchRows of [3000, 65536]) {
+      const t = await queryTable(sql, { batchRows })
+      assert.equal(t.numRows, 10000)
+      if (batchRows === 65536) assert.equal(t.batches.length, 1)
+      const x = t.getChild('x')!
+      const k = t.getChild('k')!
+      assert.equal(x.nullCount, 3334)
+      assert.equal(k.nullCount, 1429)
+      for (let i = 0; i < 10000; i++) {
+        assert.equal(x.get(i), i % 3 === 0 ? null : i * 0.5, `x row ${i}, batches of ${batchRows}`)
+        assert.equal(k.get(i), i % 7 === 0 ? null : i, `k row ${i}, batches of ${batchRows}`)
+        assert.equal(t.getChild('b')!.get(i), BigInt(i))
+      }
+    }
+  })
+
+  it('reads a Parquet body of odd-sized row groups into whole columns, nulls at unaligned rows kept', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'quiver-groups-'))
+    try {
+      const path = join(dir, 'groups.parquet')
+      await queryTable(`COPY (SELECT CASE WHEN i % 5 = 0 THEN NULL ELSE i * 0.25 END AS x FROM range(5000) t(i)) TO '${path}' (FORMAT parquet, ROW_GROUP_SIZE 1001)`)
+      const t = await readParquetBytes(new Uint8Array(await readFile(path)), inputLimits())
+      assert.equal(t.batches.length, 1)
+      const x = t.getChild('x')!
+      assert.equal(x.nullCount, 1000)
+      for (let i = 0; i < 5000; i++) assert.equal(x.get(i), i % 5 === 0 ? null : i * 0.25, `row ${i}`)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
     }
   })
 

@@ -6,16 +6,16 @@
  */
 import * as arrow from 'apache-arrow'
 import duckdb from '@duckdb/node-bindings'
-import type { DuckDBConnection, DuckDBResult } from '@duckdb/node-api'
+import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api'
 import { InvalidInput, errorMessage, isQuiverError } from '../../errors.js'
-import { concatData } from '../arrow-concat.js'
 import { makeAnyData } from '../arrow-data.js'
 import { limitExceeded, type InputLimits } from '../input-limits.js'
 import { sqlIdent, withConnection } from './database.js'
-import { arrowTypeOf, vectorToData } from './vector-to-arrow.js'
+import { arrowTypeOf } from './vector-to-arrow.js'
+import { columnSink } from './column-sinks.js'
 
 export interface StreamOptions {
-  /** Rows per record batch handed on (a multiple of 2,048 keeps chunks whole); default 65,536. */
+  /** Rows per record batch handed on, at most (a batch ends early before a chunk that would not fit); default 65,536. */
   batchRows?: number
   /** Limits counted while decoding; none when absent. */
   limits?: InputLimits
@@ -74,54 +74,57 @@ export async function streamQuery(
   const names = result.columnNames()
   const schema = new arrow.Schema(names.map((n, k) => new arrow.Field(n, types[k]!, true)))
   const structType = new arrow.Struct(schema.fields)
-  let parts: arrow.Data[][] = names.map(() => [])
+  // Room for whole chunks: a batch ends before a chunk that would not fit.
+  const capacity = Math.max(batchRows, duckdb.vector_size())
+  const sinks = names.map((_, k) => columnSink(logical[k]!, types[k]!, capacity))
   let pending = 0
   let rows = 0
   let bytes = 0
   const flush = async () => {
     if (pending === 0) return
-    const children = parts.map((p, k) => (p.length === 1 ? p[0]! : concatData(types[k]!, p)!))
     const length = pending
-    parts = names.map(() => [])
     pending = 0
-    const batch = new arrow.RecordBatch(schema, makeAnyData({ type: structType, length, nullCount: 0, children }) as arrow.Data<arrow.Struct>)
-    if (opts.limits) {
-      bytes += batch.data.byteLength
-      if (bytes > opts.limits.maxDecodedBytes) throw limitExceeded(what, 'maxDecodedBytes', opts.limits.maxDecodedBytes, `more than ${bytes - 1}`)
-    }
-    await onBatch(batch)
+    const children = sinks.map((s) => s.take(length, capacity))
+    await onBatch(new arrow.RecordBatch(schema, makeAnyData({ type: structType, length, nullCount: 0, children }) as arrow.Data<arrow.Struct>))
   }
+  // The next chunk is fetched (decoded on DuckDB's threads) while this one is copied.
+  let next: Promise<DuckDBDataChunk | null> | undefined
   const alive: { chunk?: unknown } = {}
   try {
     await readAll()
   } catch (err) {
+    await next?.catch(() => null)
     await finish(c, result)
     throw err
   }
   return { schema, rows }
 
   async function readAll(): Promise<void> {
-  for (;;) {
-    let chunk
-    try {
-      chunk = await result.fetchChunk()
-    } catch (err) {
-      throw unreadable(what, err)
+    next = result.fetchChunk()
+    for (;;) {
+      let chunk
+      try {
+        chunk = await next
+      } catch (err) {
+        next = undefined
+        throw unreadable(what, err)
+      }
+      next = undefined
+      const n = chunk?.rowCount ?? 0
+      if (!chunk || n === 0) break
+      next = result.fetchChunk()
+      rows += n
+      if (opts.limits && rows > opts.limits.maxRows) throw limitExceeded(what, 'maxRows', opts.limits.maxRows, `more than ${rows - 1}`)
+      if (pending + n > capacity) await flush()
+      for (let k = 0; k < sinks.length; k++) bytes += sinks[k]!.append(duckdb.data_chunk_get_vector(chunk.chunk, k), n, pending)
+      if (opts.limits && bytes > opts.limits.maxDecodedBytes) throw limitExceeded(what, 'maxDecodedBytes', opts.limits.maxDecodedBytes, `more than ${bytes - 1}`)
+      pending += n
+      if (pending >= batchRows) await flush()
+      // The chunk owns the vectors just read: it must stay reachable until they are copied, or the
+      // collector may destroy it (and its memory) in the middle of the reads above.
+      alive.chunk = chunk
     }
-    const n = chunk?.rowCount ?? 0
-    if (!chunk || n === 0) break
-    rows += n
-    if (opts.limits && rows > opts.limits.maxRows) throw limitExceeded(what, 'maxRows', opts.limits.maxRows, `more than ${rows - 1}`)
-    for (let k = 0; k < names.length; k++) {
-      parts[k]!.push(vectorToData(duckdb.data_chunk_get_vector(chunk.chunk, k), logical[k]!, types[k]!, n))
-    }
-    // The chunk owns the vectors just read: it must stay reachable until they are copied, or the
-    // collector may destroy it (and its memory) in the middle of the reads above.
-    alive.chunk = chunk
-    pending += n
-    if (pending >= batchRows) await flush()
-  }
-  await flush()
+    await flush()
   }
 }
 

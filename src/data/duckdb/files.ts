@@ -13,13 +13,20 @@ import { streamQuery } from './arrow-query.js'
 import { createTableFromArrow } from './arrow-to-duckdb.js'
 import { bytesWrittenTo, withBytesAsFile } from './memory-file.js'
 
-/** Bytes of one element of a fixed-size DuckDB array, by element type (8 for anything else). */
+/** Bytes one value of a fixed-width DuckDB type decodes to in Arrow (8 for the time types read as milliseconds and the types read as DOUBLE). */
 const WIDTH: Readonly<Record<string, number>> = {
   BOOLEAN: 1, TINYINT: 1, UTINYINT: 1, SMALLINT: 2, USMALLINT: 2, INTEGER: 4, UINTEGER: 4, FLOAT: 4,
+  BIGINT: 8, UBIGINT: 8, DOUBLE: 8, DATE: 8, TIMESTAMP: 8, TIMESTAMP_MS: 8, TIMESTAMP_NS: 8, TIMESTAMP_S: 8,
+  'TIMESTAMP WITH TIME ZONE': 8, HUGEINT: 8, UHUGEINT: 8,
 }
+const widthOf = (t: string): number | undefined => WIDTH[t] ?? (t.startsWith('DECIMAL') ? 8 : undefined)
 
-/** Refuses a Parquet file whose footer (or summed value lengths) already says it decodes past the limits. */
-export async function checkParquetFooter(c: DuckDBConnection, path: string, limits: InputLimits): Promise<void> {
+/**
+ * Refuses a Parquet file whose footer (or summed value lengths) already says it decodes past the
+ * limits; returns its row count. Fixed-width columns are counted from the row count alone, so a
+ * caller may size whole columns by it.
+ */
+export async function checkParquetFooter(c: DuckDBConnection, path: string, limits: InputLimits): Promise<number> {
   const file = sqlString(path)
   const rowsReader = await c.runAndReadAll(`SELECT coalesce(sum(num_rows), 0)::BIGINT FROM parquet_file_metadata(${file})`)
   const rows = Number(rowsReader.getRows()[0]![0] as bigint)
@@ -30,19 +37,31 @@ export async function checkParquetFooter(c: DuckDBConnection, path: string, limi
   // A dictionary page holds one long string (or list) once however many rows repeat it: the footer
   // cannot see that. DuckDB sums the lengths on its own threads without materialising any value.
   const described = await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${file})`)
+  let fixed = 0
   const terms = described.getRows().flatMap(([name, type]) => {
     const t = String(type)
+    const w = widthOf(t)
+    if (w !== undefined) {
+      fixed += rows * w
+      return []
+    }
     if (t === 'VARCHAR') return [`coalesce(sum(strlen(${sqlIdent(String(name))})), 0)`]
     if (t === 'BLOB') return [`coalesce(sum(octet_length(${sqlIdent(String(name))})), 0)`]
-    const fixed = /^(\w+)\[(\d+)\]$/.exec(t)
-    if (fixed) return [`${rows} * ${fixed[2]} * ${WIDTH[fixed[1]!] ?? 8}`]
+    const array = /^(.+)\[(\d+)\]$/.exec(t)
+    if (array) {
+      fixed += rows * Number(array[2]) * (widthOf(array[1]!) ?? 8)
+      return []
+    }
     if (t.endsWith(']')) return [`coalesce(sum(len(${sqlIdent(String(name))})), 0) * 8`]
     return []
   })
-  if (terms.length === 0) return
-  const valuesReader = await c.runAndReadAll(`SELECT (${terms.join(' + ')})::HUGEINT FROM read_parquet(${file}) LIMIT 1`)
-  const values = Number(valuesReader.getRows()[0]?.[0] as bigint ?? 0n)
+  let values = fixed
+  if (terms.length > 0) {
+    const valuesReader = await c.runAndReadAll(`SELECT (${terms.join(' + ')})::HUGEINT FROM read_parquet(${file})`)
+    values += Number(valuesReader.getRows()[0]?.[0] as bigint ?? 0n)
+  }
   if (values > limits.maxDecodedBytes) throw limitExceeded('Parquet input (its values)', 'maxDecodedBytes', limits.maxDecodedBytes, values)
+  return rows
 }
 
 const unreadableParquet = (err: unknown) => isQuiverError(err) ? err
@@ -51,12 +70,17 @@ const unreadableParquet = (err: unknown) => isQuiverError(err) ? err
 /**
  * Reads a Parquet file into Arrow record batches handed to `onBatch` as they are decoded, the
  * footer checked first and rows and bytes counted against the limits. Returns the file's schema.
+ * `batchRows: 'whole'` reads the file as one batch of whole columns, each allocated once at the
+ * size the footer gives.
  */
-export function streamParquetFile(path: string, limits: InputLimits, onBatch: (b: arrow.RecordBatch) => Promise<void> | void): Promise<arrow.Schema> {
+export function streamParquetFile(
+  path: string, limits: InputLimits, onBatch: (b: arrow.RecordBatch) => Promise<void> | void, opts: { batchRows?: number | 'whole' } = {},
+): Promise<arrow.Schema> {
   return withConnection(async (c) => {
     try {
-      await checkParquetFooter(c, path, limits)
-      const { schema } = await streamQuery(c, `SELECT * FROM read_parquet(${sqlString(path)})`, onBatch, { limits, what: 'Parquet input' })
+      const rows = await checkParquetFooter(c, path, limits)
+      const batchRows = opts.batchRows === 'whole' ? Math.max(rows, 1) : opts.batchRows
+      const { schema } = await streamQuery(c, `SELECT * FROM read_parquet(${sqlString(path)})`, onBatch, { limits, what: 'Parquet input', batchRows })
       return schema
     } catch (err) {
       throw unreadableParquet(err)
@@ -64,11 +88,11 @@ export function streamParquetFile(path: string, limits: InputLimits, onBatch: (b
   })
 }
 
-/** Parquet bytes (a request body) → an Arrow table of the file's own types. */
+/** Parquet bytes (a request body) → an Arrow table of the file's own types, one batch of whole columns. */
 export function readParquetBytes(bytes: Uint8Array, limits: InputLimits): Promise<arrow.Table> {
   return withBytesAsFile(bytes, '.parquet', async (path) => {
     const batches: arrow.RecordBatch[] = []
-    const schema = await streamParquetFile(path, limits, (b) => { batches.push(b) })
+    const schema = await streamParquetFile(path, limits, (b) => { batches.push(b) }, { batchRows: 'whole' })
     return new arrow.Table(schema, batches)
   })
 }

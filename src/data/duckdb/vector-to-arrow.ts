@@ -28,6 +28,11 @@ const FIXED: Partial<Record<duckdb.Type, [() => arrow.DataType, TypedCtor]>> = {
   [T.TIMESTAMP_MS]: [() => new arrow.TimestampMillisecond(), BigInt64Array],
 }
 
+/** Bytes per value of a type whose DuckDB vector has Arrow's layout (copied as is); 0 for others. */
+export function fixedWidthOf(type: duckdb.LogicalType): number {
+  return FIXED[duckdb.get_type_id(type)]?.[1].BYTES_PER_ELEMENT ?? 0
+}
+
 /** Divisor (or multiplier, for dates) that turns a DuckDB time type's unit into milliseconds. */
 const TO_MS: Partial<Record<duckdb.Type, bigint>> = {
   [T.TIMESTAMP]: 1000n, [T.TIMESTAMP_TZ]: 1000n, [T.TIMESTAMP_NS]: 1_000_000n,
