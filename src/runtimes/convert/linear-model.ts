@@ -1,6 +1,9 @@
 import { argmaxAt, expit, numpySum, softmaxInPlace } from './native-model.js'
 import type { ClassLabel, FeatureHints, NativeModel, NativeOutputs, OutputRole } from './native-model.js'
 
+/** Rows per tile of the score loops: a tile's features stay in cache while each class reads them. */
+const SCORE_TILE_ROWS = 256
+
 /** The linear part of the extraction script's output. */
 export interface LinearSpec {
   kind: 'linear'
@@ -65,19 +68,34 @@ export class LinearModel implements NativeModel {
     return { scales }
   }
 
-  /** decision_function: `rows × k` scores. */
+  /**
+   * decision_function: `rows × k` scores, each `0 + x₀w₀ + x₁w₁ + … + b` summed left to right. The
+   * loops go class by class over tiles of rows, four weights at a time held in locals, so the
+   * sums of different rows run side by side instead of one long dependent chain per row.
+   */
   scores(x: Float64Array, rows: number): Float64Array {
     const n = this.nFeatures
     const k = this.#k
     const w = this.#coef
+    const b = this.#intercept
     const out = new Float64Array(rows * k)
-    for (let r = 0; r < rows; r++) {
-      const xo = r * n
+    for (let r0 = 0; r0 < rows; r0 += SCORE_TILE_ROWS) {
+      const r1 = Math.min(rows, r0 + SCORE_TILE_ROWS)
       for (let c = 0; c < k; c++) {
         const wo = c * n
-        let s = 0
-        for (let j = 0; j < n; j++) s += x[xo + j]! * w[wo + j]!
-        out[r * k + c] = s + this.#intercept[c]!
+        let j = 0
+        for (; j + 4 <= n; j += 4) {
+          const w0 = w[wo + j]!, w1 = w[wo + j + 1]!, w2 = w[wo + j + 2]!, w3 = w[wo + j + 3]!
+          for (let r = r0, xo = r0 * n + j, oo = r0 * k + c; r < r1; r++, xo += n, oo += k) {
+            out[oo] = out[oo]! + x[xo]! * w0 + x[xo + 1]! * w1 + x[xo + 2]! * w2 + x[xo + 3]! * w3
+          }
+        }
+        for (; j < n; j++) {
+          const wj = w[wo + j]!
+          for (let r = r0, xo = r0 * n + j, oo = r0 * k + c; r < r1; r++, xo += n, oo += k) out[oo] = out[oo]! + x[xo]! * wj
+        }
+        const bc = b[c]!
+        for (let r = r0, oo = r0 * k + c; r < r1; r++, oo += k) out[oo] = out[oo]! + bc
       }
     }
     return out
@@ -94,11 +112,12 @@ export class LinearModel implements NativeModel {
       for (let r = 0; r < rows; r++) idx[r] = k === 1 ? (s[r]! > 0 ? 1 : 0) : argmaxAt(s, r * k, k)
       out.classIndex = idx
     }
-    if (roles.has('probabilities') && this.#spec.proba) out.probabilities = this.#probabilities(s, rows)
+    // With no scores asked for, the probabilities are computed over the scores' own array.
+    if (roles.has('probabilities') && this.#spec.proba) out.probabilities = this.#probabilities(s, rows, !roles.has('scores'))
     return out
   }
 
-  #probabilities(s: Float64Array, rows: number): Float64Array {
+  #probabilities(s: Float64Array, rows: number, inPlace: boolean): Float64Array {
     const k = this.#k
     if (k === 1) {
       const out = new Float64Array(rows * 2)
@@ -115,7 +134,7 @@ export class LinearModel implements NativeModel {
       }
       return out
     }
-    const out = new Float64Array(s)
+    const out = inPlace ? s : new Float64Array(s)
     for (let r = 0; r < rows; r++) {
       if (this.#spec.proba === 'softmax') softmaxInPlace(out, r * k, k)
       else {

@@ -91,11 +91,7 @@ export function outputData(o: OutputField, values: Float64Array | ClassLabel[], 
       return new arrow.Data(t, 0, rows, 0, undefined, [child])
     }
   }
-  if (values instanceof Float64Array && o.element === 'int64' && t.typeId === arrow.Type.Int) {
-    const ints = new BigInt64Array(rows)
-    for (let i = 0; i < rows; i++) ints[i] = BigInt(values[i]!)
-    return new arrow.Data(t, 0, rows, 0, [undefined, ints])
-  }
+  if (values instanceof Float64Array && o.element === 'int64' && t.typeId === arrow.Type.Int) return new arrow.Data(t, 0, rows, 0, [undefined, int64Of(values, rows)])
   let data: NumericTensorData | string[]
   if (o.element === 'string') data = values as string[]
   else if (o.element === 'float64' && values instanceof Float64Array) data = values
@@ -106,4 +102,20 @@ export function outputData(o: OutputField, values: Float64Array | ClassLabel[], 
   }
   const dims = isListType(o.field.type as FieldType) ? [rows, o.width] : [rows]
   return tensorToData({ type: o.element, data, dims }, o.field.type, o.arrowType)
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+
+/** Whole numbers as int64: int32-range values written as two 32-bit halves (no BigInt per value). */
+function int64Of(values: Float64Array, rows: number): BigInt64Array {
+  const ints = new BigInt64Array(rows)
+  const halves = new Int32Array(ints.buffer)
+  for (let i = 0; i < rows; i++) {
+    const v = values[i]!
+    if (LITTLE_ENDIAN && v === (v | 0)) {
+      halves[2 * i] = v
+      halves[2 * i + 1] = v >> 31
+    } else ints[i] = BigInt(v)
+  }
+  return ints
 }

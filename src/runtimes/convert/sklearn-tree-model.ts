@@ -1,7 +1,7 @@
 import { Unsupported } from '../../errors.js'
 import { argmaxAt, expit, numpySum } from './native-model.js'
 import type { ClassLabel, FeatureHints, NativeModel, NativeOutputs, OutputRole } from './native-model.js'
-import { flattenTrees, maxFeature, sklearnLeaves, sklearnSums, thresholdsByFeature } from './tree-arrays.js'
+import { Float32Scratch, flattenTrees, maxFeature, sklearnLeaves, sklearnSums, thresholdsByFeature } from './tree-arrays.js'
 import type { TreeArrays, TreeNodes } from './tree-arrays.js'
 
 /** The tree part of the extraction script's output for sklearn estimators. */
@@ -29,6 +29,7 @@ const BOOSTING_LOSSES = new Set([
  * (sklearn 1.2 semantics): features cast to float32, `x <= threshold` goes left, sums in float64.
  */
 export class SklearnTreeModel implements NativeModel {
+  readonly #x32 = new Float32Scratch()
   readonly summary: string
   readonly library = 'sklearn'
   readonly evaluator = 'tree'
@@ -72,7 +73,7 @@ export class SklearnTreeModel implements NativeModel {
   }
 
   run(x: Float64Array, rows: number, roles: ReadonlySet<OutputRole>): NativeOutputs {
-    const x32 = new Float32Array(x)
+    const x32 = this.#x32.of(x, rows * this.nFeatures)
     const s = this.#spec
     if (s.ensemble === 'boosting') return this.#boosting(x32, rows, roles)
     const width = this.#trees.width

@@ -1,7 +1,7 @@
 import { Unsupported } from '../../errors.js'
 import { argmaxAt } from './native-model.js'
 import type { ClassLabel, FeatureHints, NativeModel, NativeOutputs, OutputRole } from './native-model.js'
-import { flattenTrees, maxFeature, thresholdsByFeature, xgboostMargins } from './tree-arrays.js'
+import { Float32Scratch, flattenTrees, maxFeature, thresholdsByFeature, xgboostMargins } from './tree-arrays.js'
 import type { TreeArrays, TreeNodes } from './tree-arrays.js'
 
 const f32 = Math.fround
@@ -39,6 +39,7 @@ export interface XgboostOptions {
 
 /** An XGBoost gbtree model from its own JSON document (`save_model('model.json')` / `save_raw('json')`). */
 export class XgboostModel implements NativeModel {
+  readonly #x32 = new Float32Scratch()
   readonly summary: string
   readonly library = 'xgboost'
   readonly evaluator = 'tree'
@@ -106,7 +107,7 @@ export class XgboostModel implements NativeModel {
 
   /** The float32 margins, `rows × groups`. */
   margins(x: Float64Array, rows: number): Float32Array {
-    const x32 = new Float32Array(x)
+    const x32 = this.#x32.of(x, rows * this.nFeatures)
     const out = new Float32Array(rows * this.#groups).fill(this.#base)
     xgboostMargins(this.#trees, this.#treeEnd, x32, rows, this.nFeatures, out, this.#groups)
     return out
