@@ -26,3 +26,15 @@ export async function buildTinyBert(t: TestContext, task: string, cases: unknown
   execFileSync(python, [BUILDER, dir, task, join(hfRoot, `${name}-cases.json`)], { stdio: 'pipe' })
   return { dir, reference: JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) }
 }
+
+const IMAGE_BUILDER = fileURLToPath(new URL('../fixtures/huggingface/build_tiny_image_classifier.py', import.meta.url))
+
+/** Builds the tiny image classifier (Pillow filter `resample`: 2 bilinear, 3 bicubic) and the torch reference for `cases`. */
+export async function buildTinyImageClassifier(t: TestContext, resample: 2 | 3, cases: unknown[], name: string): Promise<{ dir: string; reference: unknown[] } | null> {
+  if (python === undefined) python = (await pythonOr(t, ['torch', 'numpy']))?.executable ?? null
+  if (!python) return null
+  const dir = join(hfRoot, name)
+  writeFileSync(join(hfRoot, `${name}-cases.json`), JSON.stringify(cases))
+  execFileSync(python, [IMAGE_BUILDER, dir, String(resample), join(hfRoot, `${name}-cases.json`)], { stdio: 'pipe' })
+  return { dir, reference: JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) }
+}

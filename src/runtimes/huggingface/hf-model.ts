@@ -1,13 +1,15 @@
 /**
  * A Hugging Face model folder (an uploaded zip, extracted): ONNX weights (`onnx/model.onnx` or
- * `model.onnx`), `tokenizer.json` (+ `tokenizer_config.json`) and `config.json`, loaded into a
- * tokenizer from `@huggingface/tokenizers` and an onnxruntime session of our own.
+ * `model.onnx`), `config.json`, and for text tasks `tokenizer.json` (+ `tokenizer_config.json`),
+ * for image tasks `preprocessor_config.json`; loaded into a tokenizer from
+ * `@huggingface/tokenizers` or an image processor of our own, and an onnxruntime session.
  */
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Tokenizer } from '@huggingface/tokenizers'
 import ort from 'onnxruntime-node'
 import { InvalidInput, RuntimeFailure, errorMessage } from '../../errors.js'
+import { parseImageProcessor, type ImageProcessor } from './image-processor.js'
 
 export interface HfConfig {
   hidden_size?: number
@@ -16,8 +18,14 @@ export interface HfConfig {
   [key: string]: unknown
 }
 
+/** What a task reads: text through a tokenizer, or images through an image processor. */
+export type HfInputKind = 'text' | 'image'
+
 export interface HfModel {
-  tokenizer: Tokenizer
+  /** Null for image tasks. */
+  tokenizer: Tokenizer | null
+  /** Null for text tasks. */
+  imageProcessor: ImageProcessor | null
   session: ort.InferenceSession
   config: HfConfig
   /** The model's longest sequence (tokenizer_config `model_max_length`, else 512). */
@@ -48,23 +56,27 @@ async function readJson(dir: string, name: string, fileName: string): Promise<Re
   }
 }
 
-export async function loadHfModel(dir: string, fileName: string): Promise<HfModel> {
+export async function loadHfModel(dir: string, fileName: string, kind: HfInputKind = 'text'): Promise<HfModel> {
   let weights: string | undefined
   for (const w of WEIGHTS) if (await isFile(join(dir, w))) weights = join(dir, w)
+  const reader = kind === 'text' ? 'tokenizer.json' : 'preprocessor_config.json'
   const missing = [
     ...(weights ? [] : ['ONNX weights (onnx/model.onnx or model.onnx)']),
-    ...((await isFile(join(dir, 'tokenizer.json'))) ? [] : ['tokenizer.json']),
+    ...((await isFile(join(dir, reader))) ? [] : [reader]),
     ...((await isFile(join(dir, 'config.json'))) ? [] : ['config.json']),
   ]
-  if (missing.length) throw new InvalidInput(`${fileName} is not a Hugging Face model folder Quiver can run: it has no ${missing.join(', no ')}`, { field: 'file', expected: 'onnx/model.onnx, tokenizer.json, config.json', got: fileName })
+  if (missing.length) throw new InvalidInput(`${fileName} is not a Hugging Face model folder Quiver can run: it has no ${missing.join(', no ')}`, { field: 'file', expected: `onnx/model.onnx, ${reader}, config.json`, got: fileName })
   const config = await readJson(dir, 'config.json', fileName) as HfConfig
-  const tokenizerConfig = (await isFile(join(dir, 'tokenizer_config.json'))) ? await readJson(dir, 'tokenizer_config.json', fileName) : {}
-  let tokenizer: Tokenizer
-  try {
-    tokenizer = new Tokenizer(await readJson(dir, 'tokenizer.json', fileName), tokenizerConfig)
-  } catch (err) {
-    throw new InvalidInput(`${fileName}: tokenizer.json cannot be loaded: ${errorMessage(err)}`, { field: 'file', got: 'tokenizer.json' })
+  const tokenizerConfig = kind === 'text' && (await isFile(join(dir, 'tokenizer_config.json'))) ? await readJson(dir, 'tokenizer_config.json', fileName) : {}
+  let tokenizer: Tokenizer | null = null
+  if (kind === 'text') {
+    try {
+      tokenizer = new Tokenizer(await readJson(dir, 'tokenizer.json', fileName), tokenizerConfig)
+    } catch (err) {
+      throw new InvalidInput(`${fileName}: tokenizer.json cannot be loaded: ${errorMessage(err)}`, { field: 'file', got: 'tokenizer.json' })
+    }
   }
+  const imageProcessor = kind === 'image' ? parseImageProcessor(await readJson(dir, 'preprocessor_config.json', fileName), fileName) : null
   let session: ort.InferenceSession
   try {
     session = await ort.InferenceSession.create(weights!)
@@ -72,12 +84,19 @@ export async function loadHfModel(dir: string, fileName: string): Promise<HfMode
     throw new InvalidInput(`${fileName}: its ONNX weights cannot be loaded: ${errorMessage(err)}`, { field: 'file' })
   }
   const max = Number(tokenizerConfig.model_max_length)
-  return { tokenizer, session, config, maxLength: Number.isInteger(max) && max > 0 && max < 1e6 ? max : 512 }
+  return { tokenizer, imageProcessor, session, config, maxLength: Number.isInteger(max) && max > 0 && max < 1e6 ? max : 512 }
+}
+
+/** The model's tokenizer; a text task on a model loaded without one is a bug, not bad input. */
+export function textTokenizer(model: HfModel): Tokenizer {
+  if (!model.tokenizer) throw new RuntimeFailure('this Hugging Face task reads text but the model was loaded without a tokenizer')
+  return model.tokenizer
 }
 
 /** Tokenizes `texts` (pairs when `pairs` is given), truncated to the model's length, padded with 0. */
 export function encode(model: HfModel, texts: readonly string[], pairs?: readonly string[], maxLength = model.maxLength): Encoded {
-  const rows = texts.map((t, i) => model.tokenizer.encode(t, { text_pair: pairs?.[i] ?? null, return_token_type_ids: true }))
+  const tokenizer = textTokenizer(model)
+  const rows = texts.map((t, i) => tokenizer.encode(t, { text_pair: pairs?.[i] ?? null, return_token_type_ids: true }))
   const width = Math.min(maxLength, Math.max(1, ...rows.map((r) => r.ids.length)))
   const n = rows.length
   const ids = new BigInt64Array(n * width)

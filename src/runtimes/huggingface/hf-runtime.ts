@@ -1,6 +1,6 @@
 /**
  * The `hugging-face-<task>` frameworks run without Python: a zip of a model folder with ONNX
- * weights, `tokenizer.json` and `config.json`; the task's fixed schemas (SPEC §10) unless the
+ * weights, `config.json` and `tokenizer.json` (or, for image tasks, `preprocessor_config.json`); the task's fixed schemas (SPEC §10) unless the
  * upload gave its own. Tasks not in HF_TASKS are refused with a reason naming the task, so their
  * versions register with status `error`.
  */
@@ -27,8 +27,8 @@ export class HuggingFaceRuntime implements Runtime {
 
   async load(v: LoadableVersion, ctx: LoadContext): Promise<Session> {
     const task = HF_TASKS[v.framework.slice(PREFIX.length)]!
-    const model = await loadHfModel(await ctx.extractedPath(), v.file_name)
-    ctx.progress(`${v.framework}: tokenizer and ONNX weights loaded`)
+    const model = await loadHfModel(await ctx.extractedPath(), v.file_name, task.inputs ?? 'text')
+    ctx.progress(`${v.framework}: ${task.inputs === 'image' ? 'image processor' : 'tokenizer'} and ONNX weights loaded`)
     return new HfSession(model, task, v.input_schema ?? task.inputSchema(model), v.output_schema ?? task.outputSchema(model), `${v.name}:${v.version}`)
   }
 }

@@ -7,11 +7,14 @@ import { buildColumn } from '../../data/column-builder.js'
 import { makeAnyData } from '../../data/arrow-data.js'
 import type { ModelSchema } from '../../data/schema.js'
 import { InvalidInput, RuntimeFailure } from '../../errors.js'
-import { encode, runFirstOutput, type HfModel } from './hf-model.js'
+import { encode, runFirstOutput, type HfInputKind, type HfModel } from './hf-model.js'
 import { zeroShotClassification } from './zero-shot.js'
 import { questionAnswering } from './question-answering.js'
+import { imageClassification } from './image-classification.js'
 
 export interface HfTask {
+  /** What the task reads (default text, through the tokenizer). */
+  inputs?: HfInputKind
   inputSchema(model: HfModel): ModelSchema
   outputSchema(model: HfModel): ModelSchema
   /** Columns of the output schema (the task's own or the one the version was uploaded with), one row per input row. */
@@ -111,4 +114,5 @@ export const HF_TASKS: Readonly<Record<string, HfTask>> = {
   'sentiment-analysis': textClassification,
   'zero-shot-classification': zeroShotClassification,
   'question-answering': questionAnswering,
+  'image-classification': imageClassification,
 }

@@ -7,7 +7,7 @@
  * ends at the context's end.
  */
 import { InvalidInput, RuntimeFailure } from '../../errors.js'
-import type { HfModel } from './hf-model.js'
+import { textTokenizer, type HfModel } from './hf-model.js'
 
 export interface QaWindow {
   ids: number[]
@@ -35,8 +35,9 @@ export interface WindowOptions {
 
 export function qaWindows(model: HfModel, question: string, context: string, opts: WindowOptions): QaEncoding {
   const { maxSeqLen, docStride, row } = opts
-  const pair = model.tokenizer.encode(question, { text_pair: context, return_token_type_ids: true })
-  const alone = model.tokenizer.encode(context, { add_special_tokens: false })
+  const tokenizer = textTokenizer(model)
+  const pair = tokenizer.encode(question, { text_pair: context, return_token_type_ids: true })
+  const alone = tokenizer.encode(context, { add_special_tokens: false })
   const n = pair.ids.length
   const c = alone.ids.length
   if (c === 0) throw new InvalidInput(`context at row ${row} has no tokens; give a text to find the answer in`, { field: 'context', row, expected: 'a non-empty text', got: JSON.stringify(context) })
@@ -52,7 +53,7 @@ export function qaWindows(model: HfModel, question: string, context: string, opt
   if (c > capacity && docStride >= capacity) {
     throw new InvalidInput(`doc_stride ${docStride} at row ${row} must be below the ${capacity} context tokens a window holds (max_seq_len ${maxSeqLen} minus the question and special tokens), or windows could not advance`, { field: 'doc_stride', row, expected: `below ${capacity}`, got: String(docStride) })
   }
-  const special = model.tokenizer.get_added_tokens_decoder().get(pair.ids[0]!)
+  const special = tokenizer.get_added_tokens_decoder().get(pair.ids[0]!)
   const cls = ctxStart > 0 && special?.special === true
   const windows: QaWindow[] = []
   for (let from = 0; ; from += capacity - docStride) {
