@@ -125,7 +125,7 @@ function printTable(results: BenchResult[], skipped: { name: string; reason: str
   }
   for (const s of skipped) console.log(`skipped ${s.name}: ${s.reason}`)
   if (results.some((r) => r.ratio_to_raw !== null)) console.log('ratio to raw = raw rows/s ÷ scenario rows/s (1.00× = as fast as the floor: bare onnxruntime, or a bare node:http server for HTTP)')
-  if (results.some((r) => r.ratio_to_competitor !== null)) console.log('vs competitor = scenario rows/s ÷ the competitor\'s rows/s on the same model (FastAPI + uvicorn + scikit-learn)')
+  if (results.some((r) => r.ratio_to_competitor !== null)) console.log('vs competitor = scenario rows/s ÷ the competitor\'s rows/s on the same model (HTTP: FastAPI + uvicorn + scikit-learn; convert-*: the library called directly in Python)')
 }
 
 function fmt(n: number): string {

@@ -91,6 +91,8 @@ function sessionScenario(label: string, c: Case, rows: number, path: 'native' | 
   const times: number[] = []
   return {
     name: `convert-${label}-${path}-b${rows}`,
+    // The library called directly in Python is what the converted runtime is measured against.
+    competitor: `convert-${label}-direct-b${rows}`,
     async setup() {
       runtime = path === 'native' ? new ConvertedRuntime() : new PythonRuntime()
       session = await runtime.load(versionOf(c, label), { artifactPath: async () => c.artifact, extractedPath: async () => c.dir, additionalFilePath: async () => c.dir, progress: () => {} })
