@@ -7,7 +7,8 @@ import { createLocalQuiver } from './api/create-local.js'
 import type { Abandoned } from './api/interrupted-conversions.js'
 import { createApp } from './server/app.js'
 import { startServer } from './server/http-server.js'
-import { createLogger, SILENT_LOGGER, type LogLevel } from './server/logger.js'
+import { createLogger, SILENT_LOGGER, type Logger, type LogLevel } from './server/logger.js'
+import type { StartJobsOptions } from './api/local-api.js'
 import { ServerMetrics } from './server/metrics.js'
 
 export interface ServeOptions {
@@ -35,6 +36,16 @@ export interface ServingQuiver {
   close(): Promise<void>
 }
 
+/** One log line when this process starts a job and one when it ends. */
+export function logJob(logger: Logger): NonNullable<StartJobsOptions['onJob']> {
+  return (job, phase, state) => {
+    const fields = { job: job.id, kind: job.kind, workspace: job.workspace, attempt: job.attempts }
+    if (phase === 'started') logger.info('job started', fields)
+    else if (state === 'failed') logger.warn('job failed', { ...fields, error: job.error })
+    else logger.info('job ended', { ...fields, state })
+  }
+}
+
 /** How often a server looks for versions that other processes (replicas) died converting. */
 const ABANDONED_SWEEP_MS = 60_000
 
@@ -43,7 +54,7 @@ export async function serveQuiver(opts: ServeOptions): Promise<ServingQuiver> {
   const reportAbandoned = (failed: Abandoned[]) => {
     for (const f of failed) logger.warn('abandoned version moved to error', { workspace: f.workspace, model: f.name, seq: f.seq, error: f.message })
   }
-  const api = await createLocalQuiver({ home: opts.home, onAbandoned: reportAbandoned })
+  const api = await createLocalQuiver({ home: opts.home, onAbandoned: reportAbandoned, runJobs: 'none' })
   // Replicas sharing PostgreSQL hear each other's tag moves, deploys and revocations at once.
   await api.followChanges((state, err) => {
     if (state === 'disconnected') logger.warn('change feed lost; reconnecting', { error: String(err ?? 'connection ended') })
@@ -52,9 +63,9 @@ export async function serveQuiver(opts: ServeOptions): Promise<ServingQuiver> {
     await api.close().catch(() => {})
     throw err
   })
-  // On a shared PostgreSQL every replica takes jobs (conversions) any of them enqueued.
+  // Every replica takes jobs (conversions …) any of them enqueued; embedded, the one server runs them all.
   const leaseMs = Number(process.env.QUIVER_JOB_LEASE_MS) || undefined
-  if (api.startJobs({ leaseMs, onError: (err) => logger.warn('job queue unavailable; retrying', { error: String(err) }) })) {
+  if (api.startJobs({ leaseMs, onError: (err) => logger.warn('job queue unavailable; retrying', { error: String(err) }), onJob: logJob(logger) })) {
     logger.info('taking jobs', { leaseMs: leaseMs ?? 30_000 })
   }
   // On a shared PostgreSQL another replica may die mid-conversion while this one runs.

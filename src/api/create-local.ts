@@ -2,17 +2,23 @@ import { join, resolve } from 'node:path'
 import { mkdir } from 'node:fs/promises'
 import { openArtifactStore } from '../artifacts/open-artifacts.js'
 import { openMetadataStore } from '../store/open-store.js'
-import { spawnDetachedConversion } from './detached-conversion.js'
 import type { Abandoned } from './interrupted-conversions.js'
-import { LocalQuiverApi } from './local-api.js'
+import { LocalQuiverApi, type StartJobsOptions } from './local-api.js'
 
 export interface LocalQuiverOptions {
   /** The embedded installation's folder (PGlite database, artifacts). */
   home: string
   /** PostgreSQL instead of PGlite; defaults to `QUIVER_DATABASE_URL`. */
   databaseUrl?: string
-  /** `noWait` uploads convert in a detached process (for one-shot CLI commands). */
-  detachConversions?: boolean
+  /**
+   * Which queued jobs (conversions of `noWait` uploads …) this process runs while it holds an
+   * embedded home: `all` (default; as `quiver serve` and `quiver worker`), `earlier` (those queued
+   * before it opened, finished before `close()` resolves: a one-shot command), or `none`. On
+   * PostgreSQL jobs run only where `startJobs` is called (replicas and workers).
+   */
+  runJobs?: 'all' | 'earlier' | 'none'
+  /** Told when this process starts and ends a job. */
+  onJob?: StartJobsOptions['onJob']
   /** Told of versions that processes which died had left unfinished, now moved to `error`. */
   onAbandoned?: (failed: Abandoned[]) => void
 }
@@ -24,7 +30,7 @@ export function defaultHome(): string {
 /**
  * Opens Quiver in this process on its embedded defaults (PGlite and files under `home`), or on
  * PostgreSQL when a database URL is given. Versions left unfinished by a process that died are
- * moved to `error` on the way.
+ * moved to `error` on the way; embedded, queued jobs run in this process (see `runJobs`).
  *
  * @example
  * const quiver = await createLocalQuiver({ home: './.quiver' })
@@ -41,11 +47,15 @@ export async function createLocalQuiver(opts: LocalQuiverOptions): Promise<Local
     artifacts: openArtifactStore({ home }),
     logsDir: join(home, 'logs'),
     onlineDir: join(home, 'online'),
-    detachConversion: opts.detachConversions ? (v, tags) => spawnDetachedConversion(home, v, tags) : undefined,
   })
   try {
+    // First the jobs the dead holder was running go back to the queue: their versions are not abandoned.
+    await api.recoverJobsOfDeadHolder()
     const failed = await api.failAbandonedVersions()
     if (failed.length) opts.onAbandoned?.(failed)
+    const runJobs = opts.runJobs ?? 'all'
+    if (api.embedded && runJobs === 'all') api.startJobs({ onJob: opts.onJob })
+    if (api.embedded && runJobs === 'earlier') api.startJobs({ onJob: opts.onJob, maxJobId: await api.lastJobId() })
   } catch (err) {
     await api.close().catch(() => {})
     throw err

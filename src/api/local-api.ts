@@ -23,13 +23,13 @@ import { failAbandonedVersions, type Abandoned } from './interrupted-conversions
 import { LocalFeatureApi } from './local-feature-api.js'
 import { followChanges } from './change-follower.js'
 import { conversionPending, CONVERT_JOB, convertJobHandler, enqueueConversion } from './conversion-jobs.js'
-import { JobWorker } from '../jobs/job-worker.js'
+import { JobWorker, type JobHandler, type JobWorkerOptions } from '../jobs/job-worker.js'
 import { SqlJobQueue } from '../jobs/sql-job-queue.js'
 import { LocalEvaluationApi } from './local-evaluation-api.js'
 import { LocalTrainingApi } from './local-training-api.js'
+import { LocalJobsApi } from './local-jobs-api.js'
 import { SqlSuiteStore } from '../store/sql-suite-store.js'
 import { convertVersion, uploadModel } from './model-upload.js'
-import { ownerOf } from './process-owner.js'
 import type { ArtifactDownload, ConvertOptions, InferInput, QuiverApi, ScopeOptions, UploadRequest } from './quiver-api.js'
 import { LocalRegistryApi } from './local-registry-api.js'
 
@@ -45,11 +45,17 @@ export interface LocalQuiverDeps {
   onlineDir?: string
   /** How often deployed pipelines re-resolve tags moved by other processes (default 5 s). */
   followMs?: number
-  /**
-   * Hands `noWait` conversions to another process instead of this one (a CLI command exits
-   * right after it answers); returns that process's pid, which then owns the version.
-   */
-  detachConversion?: (version: VersionRecord, tags: readonly string[]) => number | undefined
+}
+
+export interface StartJobsOptions {
+  /** Lease of a job this process holds (default 30 s); another worker retakes it once it runs out. */
+  leaseMs?: number
+  /** Only jobs queued so far: a one-shot command runs what earlier commands left, not what it queues itself. */
+  maxJobId?: number
+  /** Jobs run at once (default 1). */
+  concurrency?: number
+  onError?: (err: unknown) => void
+  onJob?: JobWorkerOptions['onJob']
 }
 
 /** The core, in process: wires the registry, artifact store, runtimes and the inference path. */
@@ -65,16 +71,17 @@ export class LocalQuiverApi implements QuiverApi {
   #training?: LocalTrainingApi
   #pipelines?: Pipelines
   #registries?: LocalRegistryApi
+  #jobs?: LocalJobsApi
   readonly #logsDir?: string
   readonly #onlineDir?: string
   readonly #followMs?: number
   readonly #background = new Set<Promise<unknown>>()
-  readonly #detachConversion?: (version: VersionRecord, tags: readonly string[]) => number | undefined
   readonly claims?: SqlConversionClaims
   #orphansSwept = false
   #changes?: Promise<{ close(): Promise<void> } | null>
-  /** Set once this process takes jobs: `noWait` conversions are enqueued for any replica. */
+  /** Set once this process takes jobs. */
   #worker?: JobWorker
+  #workerFinishes = false
   #queue?: SqlJobQueue
 
   constructor(deps: LocalQuiverDeps) {
@@ -83,7 +90,6 @@ export class LocalQuiverApi implements QuiverApi {
     this.artifacts = deps.artifacts
     this.runtimes = deps.runtimes ?? new Runtimes()
     this.inference = new InferencePath({ registry: this.registry, artifacts: this.artifacts, runtimes: this.runtimes, concurrency: deps.concurrency })
-    this.#detachConversion = deps.detachConversion
     this.#logsDir = deps.logsDir
     this.#onlineDir = deps.onlineDir
     this.#followMs = deps.followMs
@@ -130,25 +136,57 @@ export class LocalQuiverApi implements QuiverApi {
     return (await this.#changes) !== null
   }
 
-  /** The job queue of a shared (PostgreSQL) database; none on the embedded store. */
+  /** Whether the metadata store is the embedded one (PGlite, one process holding the home). */
+  get embedded(): boolean {
+    return this.#store instanceof SqlMetadataStore && this.#store.kind === 'pglite'
+  }
+
+  /** The job queue in the metadata database; none on a store without SQL. */
   #jobQueue(): SqlJobQueue | undefined {
-    if (!this.#queue && this.#store instanceof SqlMetadataStore && this.#store.kind === 'postgres') this.#queue = new SqlJobQueue(this.#store.driver)
+    if (!this.#queue && this.#store instanceof SqlMetadataStore) this.#queue = new SqlJobQueue(this.#store.driver)
     return this.#queue
   }
 
+  /** What each kind of job runs. */
+  #jobHandlers(): Record<string, JobHandler> {
+    return { [CONVERT_JOB]: convertJobHandler(this, (v) => this.#modelMoved(v.workspace, v.name)) }
+  }
+
   /**
-   * On a shared database: takes jobs (conversions) that any replica enqueued, and enqueues this
-   * process's `noWait` conversions instead of running them itself. False on the embedded store.
+   * Embedded: the holder of the home takes over the jobs its dead predecessor was running (they
+   * are queued again, or failed when out of attempts). Call once, right after opening.
    */
-  startJobs(opts: { leaseMs?: number; onError?: (err: unknown) => void } = {}): boolean {
+  async recoverJobsOfDeadHolder(): Promise<number[]> {
+    const queue = this.#jobQueue()
+    if (!queue || !this.embedded) return []
+    return queue.sweepDead({ everyRunning: true })
+  }
+
+  /** The highest job id so far (what `maxJobId` of `startJobs` bounds). */
+  async lastJobId(): Promise<number> {
+    return (await this.#jobQueue()?.lastId()) ?? 0
+  }
+
+  /**
+   * Takes jobs (conversions …) from the queue and runs them in this process: on PostgreSQL those
+   * any replica enqueued, embedded those of the home. With `maxJobId`, `close()` first finishes
+   * every runnable job up to it. False without a SQL store.
+   */
+  startJobs(opts: StartJobsOptions = {}): boolean {
     const queue = this.#jobQueue()
     if (!queue) return false
+    this.#workerFinishes = opts.maxJobId !== undefined
     this.#worker ??= new JobWorker({
-      queue, leaseMs: opts.leaseMs, onError: opts.onError,
-      handlers: { [CONVERT_JOB]: convertJobHandler(this, (v) => this.#modelMoved(v.workspace, v.name)) },
+      queue, leaseMs: opts.leaseMs, onError: opts.onError, onJob: opts.onJob, maxJobId: opts.maxJobId,
+      concurrency: opts.concurrency, handlers: this.#jobHandlers(),
     })
     this.#worker.start()
     return true
+  }
+
+  /** Stops taking jobs: with `drain` the running ones finish, else they go back to the queue for another worker. */
+  async stopJobs(opts: { drain: boolean }): Promise<void> {
+    await this.#worker?.stop(opts)
   }
 
   /** Pipelines and deployments over the same database; opened on first use. */
@@ -203,6 +241,14 @@ export class LocalQuiverApi implements QuiverApi {
     return this.#training
   }
 
+  /** The job queue seen from a workspace. */
+  get jobs(): LocalJobsApi {
+    const queue = this.#jobQueue()
+    if (!queue) throw new Unsupported('jobs need the SQL metadata store')
+    this.#jobs ??= new LocalJobsApi(queue)
+    return this.#jobs
+  }
+
   /** API tokens in the same database. */
   get auth(): AuthApi {
     this.#auth ??= new LocalAuthApi(new SqlTokenStore(this.#sqlDriver('API tokens')))
@@ -226,17 +272,15 @@ export class LocalQuiverApi implements QuiverApi {
   }
 
   convertLater(version: VersionRecord, tags: readonly string[], progress: (m: string) => void): void {
-    if (this.#worker && this.#queue) {
-      const queue = this.#queue
+    const queue = this.#jobQueue()
+    if (queue) {
       this.#track(enqueueConversion(queue, version, tags).then(
-        (job) => progress(`conversion queued as job ${job.id}`),
+        (job) => {
+          progress(`conversion queued as job ${job.id}`)
+          this.#worker?.wake()
+        },
         (err) => this.registry.moveStatus(version, 'error', { error_message: `conversion could not be queued: ${errorMessage(err)}` }).then(() => {}, () => {}),
       ))
-      return
-    }
-    if (this.#detachConversion) {
-      const pid = this.#detachConversion(version, tags)
-      if (pid !== undefined && this.claims) this.#track(this.claims.claim(version.id, ownerOf(pid)).catch(() => {}))
       return
     }
     const work = convertVersion(this, version, tags, progress)
@@ -317,8 +361,10 @@ export class LocalQuiverApi implements QuiverApi {
 
   async close(): Promise<void> {
     await (await this.#changes?.catch(() => null))?.close()
-    await this.#worker?.stop({ drain: true })
+    // Enqueued before the worker finishes, so that a one-shot command never leaves its own job half queued.
     await Promise.allSettled([...this.#background])
+    if (this.#workerFinishes) await this.#worker?.finishRunnable()
+    else await this.#worker?.stop({ drain: true })
     await this.#pipelines?.close()
     await this.#features?.close()
     await this.inference.close()

@@ -5,6 +5,7 @@ import type { Arch, Framework } from '../records/frameworks.js'
 import type { ModelSummary, VersionRecord } from '../records/version-record.js'
 import type { AuthApi } from './auth-api.js'
 import type { EvaluationApi } from './evaluation-api.js'
+import type { JobsApi } from './jobs-api.js'
 import type { TrainingApi } from './training-api.js'
 import type { FeatureApi } from './feature-api.js'
 import type { PipelineApi } from './pipeline-api.js'
@@ -66,6 +67,8 @@ export interface QuiverApi {
   readonly registries: RegistryApi
   /** Training jobs that register new versions with metadata.training and lineage (SPEC §9). */
   readonly training: TrainingApi
+  /** Long work as jobs of the workspace: list, show, cancel, wait (SPEC §11). */
+  readonly jobs: JobsApi
   uploadModel(req: UploadRequest): Promise<VersionRecord>
   listModels(opts?: ScopeOptions): Promise<ModelSummary[]>
   listVersions(name: string, opts?: ScopeOptions): Promise<VersionRecord[]>

@@ -24,7 +24,12 @@ export async function openApi(opts: GlobalOptions): Promise<QuiverApi> {
   const { createLocalQuiver, defaultHome } = await import('../api/create-local.js')
   return createLocalQuiver({
     home: opts.home ?? defaultHome(),
-    detachConversions: true,
+    // Jobs earlier commands queued (a --no-wait upload's conversion) run while this one holds the home.
+    runJobs: 'earlier',
+    onJob: (job, phase, state) => {
+      const what = `job ${job.id} (${job.kind}${typeof job.payload.model === 'string' ? ` ${job.workspace}/${job.payload.model}` : ''})`
+      process.stderr.write(phase === 'started' ? `quiver: running queued ${what}\n` : `quiver: ${what} ${state}\n`)
+    },
     onAbandoned: (failed) => {
       for (const f of failed) process.stderr.write(`quiver: ${f.workspace}/${f.name}#${f.seq} moved to error: ${f.message}\n`)
     },

@@ -10,6 +10,7 @@ import { errorFromResponse } from './errors.js'
 import { RemoteFeatureApi } from './remote-feature-api.js'
 import { RemoteEvaluationApi } from './remote-evaluation-api.js'
 import { RemoteTrainingApi } from './remote-training-api.js'
+import { RemoteJobsApi } from './remote-jobs-api.js'
 import { RemotePipelineApi } from './remote-pipeline-api.js'
 import { multipartBody, type FormPart } from './multipart.js'
 
@@ -43,6 +44,7 @@ export class RemoteQuiverApi implements QuiverApi, AuthApi {
   readonly evaluation: RemoteEvaluationApi
   readonly registries: RemoteRegistryApi
   readonly training: RemoteTrainingApi
+  readonly jobs: RemoteJobsApi
 
   constructor(opts: RemoteQuiverOptions) {
     let base: URL
@@ -59,6 +61,7 @@ export class RemoteQuiverApi implements QuiverApi, AuthApi {
     this.#workspace = opts.workspace
     this.features = new RemoteFeatureApi((method, path, what, init) => this.#json(method, path, what, init), (o, extra) => this.#query(o, extra))
     this.training = new RemoteTrainingApi((method, path, what, init) => this.#json(method, path, what, init), (o, extra) => this.#query(o, extra))
+    this.jobs = new RemoteJobsApi((method, path, what, init) => this.#json(method, path, what, init), (o, extra) => this.#query(o, extra))
     this.evaluation = new RemoteEvaluationApi((method, path, what, init) => this.#json(method, path, what, init), (o, extra) => this.#query(o, extra))
     this.registries = new RemoteRegistryApi((method, path, what, init) => this.#json(method, path, what, init), (o, extra) => this.#query(o, extra))
     this.pipelines = new RemotePipelineApi(

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { errorMessage } from '../errors.js'
-import type { JobQueue, JobRecord } from './job-queue.js'
+import { FinalJobError, type JobQueue, type JobRecord } from './job-queue.js'
 
 export interface JobContext {
   /** Aborted when the job is cancelled, its lease is lost, or the worker stops. */
@@ -23,7 +23,11 @@ export interface JobWorkerOptions {
   pollMs?: number
   /** Jobs run at once (default 1). */
   concurrency?: number
+  /** Only jobs whose id is at most this (what was queued before a one-shot command opened the home). */
+  maxJobId?: number
   onError?: (err: unknown) => void
+  /** Told when this worker starts a job and when it ends (its state then). */
+  onJob?: (job: JobRecord, phase: 'started' | 'ended', state?: JobRecord['state'] | 'released') => void
 }
 
 /**
@@ -33,15 +37,16 @@ export interface JobWorkerOptions {
  */
 export class JobWorker {
   readonly id: string
-  readonly #opts: Required<Omit<JobWorkerOptions, 'id' | 'onError'>> & Pick<JobWorkerOptions, 'onError'>
+  readonly #opts: Required<Pick<JobWorkerOptions, 'queue' | 'handlers' | 'leaseMs' | 'pollMs' | 'concurrency'>> & JobWorkerOptions
   readonly #running = new Map<number, { abort: AbortController; done: Promise<void> }>()
   #stopped = false
+  #untilIdle = false
   #loop: Promise<void> | null = null
   #wake: (() => void) | null = null
 
   constructor(opts: JobWorkerOptions) {
     this.id = opts.id ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
-    this.#opts = { leaseMs: 30_000, pollMs: 500, concurrency: 1, ...opts }
+    this.#opts = { ...opts, leaseMs: opts.leaseMs ?? 30_000, pollMs: opts.pollMs ?? 500, concurrency: opts.concurrency ?? 1 }
   }
 
   start(): void {
@@ -58,15 +63,17 @@ export class JobWorker {
           await this.#opts.queue.sweepDead()
         }
         if (this.#running.size < this.#opts.concurrency) {
-          const job = await this.#opts.queue.claim(this.id, kinds, this.#opts.leaseMs)
+          const job = await this.#opts.queue.claim(this.id, kinds, this.#opts.leaseMs, { maxId: this.#opts.maxJobId })
           if (job) {
             this.#start(job)
             continue
           }
+          if (this.#untilIdle && this.#running.size === 0) break
         }
       } catch (err) {
-        // The database is away: keep trying, the jobs wait in it.
+        // The database is away: keep trying, the jobs wait in it (a worker finishing up gives up).
         this.#opts.onError?.(err)
+        if (this.#untilIdle) break
       }
       await new Promise<void>((r) => {
         this.#wake = r
@@ -88,16 +95,30 @@ export class JobWorker {
     }, Math.max(10, leaseMs / 3))
     const ctx: JobContext = { signal: abort.signal, progress: (fraction, message) => { pending = { fraction, message } } }
     const handler = this.#opts.handlers[job.kind]!
+    this.#opts.onJob?.(job, 'started')
     const done = (async () => {
+      let outcome: { ok: true; result: unknown } | { ok: false; error: unknown }
       try {
-        const result = await handler(job, ctx)
-        clearInterval(renew)
-        if (abort.signal.reason === 'cancelled') await queue.markCancelled(job.id, this.id)
-        else if (abort.signal.reason !== 'lease lost') await queue.complete(job.id, this.id, result)
-      } catch (err) {
-        clearInterval(renew)
-        if (abort.signal.reason === 'cancelled') await queue.markCancelled(job.id, this.id)
-        else if (abort.signal.reason !== 'lease lost') await queue.fail(job.id, this.id, errorMessage(err))
+        outcome = { ok: true, result: await handler(job, ctx) }
+      } catch (error) {
+        outcome = { ok: false, error }
+      }
+      clearInterval(renew)
+      const reason = abort.signal.reason
+      if (reason === 'lease lost') return
+      if (reason === 'cancelled') {
+        await queue.markCancelled(job.id, this.id)
+        this.#opts.onJob?.(job, 'ended', 'cancelled')
+      } else if (reason === 'worker stopped' && !outcome.ok) {
+        // Stopped part way: another worker starts it again from the beginning.
+        await queue.release(job.id, this.id)
+        this.#opts.onJob?.(job, 'ended', 'released')
+      } else if (outcome.ok) {
+        await queue.complete(job.id, this.id, outcome.result)
+        this.#opts.onJob?.(job, 'ended', 'succeeded')
+      } else {
+        const after = await queue.fail(job.id, this.id, errorMessage(outcome.error), { final: outcome.error instanceof FinalJobError })
+        this.#opts.onJob?.(after ?? job, 'ended', after?.state ?? 'failed')
       }
     })().catch((err) => this.#opts.onError?.(err)).finally(() => {
       clearInterval(renew)
@@ -107,7 +128,25 @@ export class JobWorker {
     this.#running.set(job.id, { abort, done })
   }
 
-  /** Stops taking jobs; running ones are aborted (they go back to the queue when their lease runs out) unless `drain`. */
+  /** Looks at the queue now instead of at the next poll (a job was just enqueued in this process). */
+  wake(): void {
+    this.#wake?.()
+  }
+
+  /** Resolves once no job this worker may take is runnable now and none runs; the worker then stops. */
+  async finishRunnable(): Promise<void> {
+    this.#untilIdle = true
+    this.#wake?.()
+    this.start()
+    await this.#loop
+    await Promise.allSettled([...this.#running.values()].map((r) => r.done))
+    this.#stopped = true
+  }
+
+  /**
+   * Stops taking jobs. With `drain` running jobs finish; without, they are aborted and a job whose
+   * handler gives up goes back to the queue at once for another worker.
+   */
   async stop(opts: { drain?: boolean } = {}): Promise<void> {
     this.#stopped = true
     this.#wake?.()

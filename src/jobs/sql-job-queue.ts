@@ -1,8 +1,8 @@
 import { Conflict, InvalidInput, NotFound } from '../errors.js'
 import type { SqlExecutor } from '../store/driver.js'
-import type { EnqueueOptions, Heartbeat, JobQueue, JobRecord } from './job-queue.js'
+import { JOB_STATES, type ClaimOptions, type EnqueueOptions, type Heartbeat, type JobQueue, type JobRecord, type ListJobsOptions } from './job-queue.js'
 
-const COLUMNS = `id, kind, payload, state, attempts, max_attempts, worker, progress, message, cancel_requested,
+const COLUMNS = `id, kind, workspace, payload, state, attempts, max_attempts, worker, progress, message, cancel_requested,
   result, error, created_at, updated_at`
 
 
@@ -28,16 +28,37 @@ export class SqlJobQueue implements JobQueue {
     const max = opts.maxAttempts ?? 3
     if (!Number.isInteger(max) || max < 1) throw new InvalidInput(`maxAttempts must be a positive integer, got ${max}`, { field: 'maxAttempts', got: String(max) })
     const [row] = await this.#db.query<JobRow>(
-      `INSERT INTO jobs (kind, payload, max_attempts) VALUES ($1, $2::jsonb, $3) RETURNING ${COLUMNS}`,
-      [kind, JSON.stringify(payload), max],
+      `INSERT INTO jobs (kind, payload, max_attempts, workspace) VALUES ($1, $2::jsonb, $3, $4) RETURNING ${COLUMNS}`,
+      [kind, JSON.stringify(payload), max, opts.workspace ?? 'default'],
     )
     return toJob(row!)
   }
 
-  async get(id: number): Promise<JobRecord> {
-    const [row] = await this.#db.query<JobRow>(`SELECT ${COLUMNS} FROM jobs WHERE id = $1`, [id])
-    if (!row) throw new NotFound(`job ${id} does not exist`, { job: id })
+  async get(id: number, workspace?: string): Promise<JobRecord> {
+    const [row] = await this.#db.query<JobRow>(`SELECT ${COLUMNS} FROM jobs WHERE id = $1 AND ($2::text IS NULL OR workspace = $2)`, [checkId(id), workspace ?? null])
+    if (!row) throw notFound(id)
     return toJob(row)
+  }
+
+  async list(opts: ListJobsOptions): Promise<JobRecord[]> {
+    if (opts.state !== undefined && !JOB_STATES.includes(opts.state)) {
+      throw new InvalidInput(`unknown job state '${opts.state}'; expected one of ${JOB_STATES.join(', ')}`, { field: 'state', expected: JOB_STATES.join('|'), got: opts.state })
+    }
+    const limit = opts.limit ?? 100
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+      throw new InvalidInput(`limit must be a whole number from 1 to 10000, got ${limit}`, { field: 'limit', expected: '1..10000', got: String(limit) })
+    }
+    const rows = await this.#db.query<JobRow>(
+      `SELECT ${COLUMNS} FROM jobs WHERE workspace = $1 AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR kind = $3)
+       ORDER BY id DESC LIMIT $4`,
+      [opts.workspace, opts.state ?? null, opts.kind ?? null, limit],
+    )
+    return rows.map(toJob)
+  }
+
+  async lastId(): Promise<number> {
+    const [row] = await this.#db.query<{ last: string | number | null }>('SELECT max(id) AS last FROM jobs')
+    return Number(row?.last ?? 0)
   }
 
   /** Whether a job of `kind` whose payload has `key` = `value` is queued or running. */
@@ -47,14 +68,15 @@ export class SqlJobQueue implements JobQueue {
     return rows.length > 0
   }
 
-  async claim(worker: string, kinds: readonly string[], leaseMs: number): Promise<JobRecord | null> {
+  async claim(worker: string, kinds: readonly string[], leaseMs: number, opts: ClaimOptions = {}): Promise<JobRecord | null> {
     const [row] = await this.#db.query<JobRow>(
       `UPDATE jobs SET state = 'running', worker = $1, attempts = attempts + 1, progress = 0, message = NULL,
          lease_until = now() + $3 * interval '1 millisecond', updated_at = now()
        WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_after <= now() AND kind = ANY($2::text[])
+                     AND ($4::bigint IS NULL OR id <= $4)
                    ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
        RETURNING ${COLUMNS}`,
-      [worker, [...kinds], leaseMs],
+      [worker, [...kinds], leaseMs, opts.maxId ?? null],
     )
     return row ? toJob(row) : null
   }
@@ -73,40 +95,44 @@ export class SqlJobQueue implements JobQueue {
     await this.#finish(id, worker, `state = 'succeeded', progress = 1, result = $3::jsonb`, [JSON.stringify(result ?? null)])
   }
 
-  async fail(id: number, worker: string, error: string): Promise<JobRecord | null> {
+  async fail(id: number, worker: string, error: string, opts: { final?: boolean } = {}): Promise<JobRecord | null> {
     const [row] = await this.#db.query<JobRow>(
       `UPDATE jobs SET error = $3, worker = NULL, lease_until = NULL, updated_at = now(),
-         state = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END,
-         run_after = now() + $4 * interval '1 millisecond' * CASE WHEN attempts < max_attempts THEN power(4, attempts - 1) ELSE 0 END
+         state = CASE WHEN attempts < max_attempts AND NOT $5 THEN 'queued' ELSE 'failed' END,
+         run_after = now() + $4 * interval '1 millisecond' * CASE WHEN attempts < max_attempts AND NOT $5 THEN power(4, attempts - 1) ELSE 0 END
        WHERE id = $1 AND worker = $2 AND state = 'running' RETURNING ${COLUMNS}`,
-      [id, worker, error, this.#retryBaseMs],
+      [id, worker, error, this.#retryBaseMs, opts.final === true],
     )
     return row ? toJob(row) : null
+  }
+
+  async release(id: number, worker: string): Promise<void> {
+    await this.#finish(id, worker, `state = 'queued', attempts = attempts - 1, run_after = now()`, [])
   }
 
   async markCancelled(id: number, worker: string): Promise<void> {
     await this.#finish(id, worker, `state = 'cancelled', error = 'cancelled'`, [])
   }
 
-  async cancel(id: number): Promise<JobRecord> {
+  async cancel(id: number, workspace?: string): Promise<JobRecord> {
     const [row] = await this.#db.query<JobRow>(
       `UPDATE jobs SET cancel_requested = true, updated_at = now(),
          state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END,
          error = CASE WHEN state = 'queued' THEN 'cancelled' ELSE error END
-       WHERE id = $1 RETURNING ${COLUMNS}`,
-      [id],
+       WHERE id = $1 AND ($2::text IS NULL OR workspace = $2) AND state IN ('queued', 'running') RETURNING ${COLUMNS}`,
+      [checkId(id), workspace ?? null],
     )
-    if (!row) throw new NotFound(`job ${id} does not exist`, { job: id })
-    const job = toJob(row)
-    if (job.state === 'succeeded' || job.state === 'failed') throw new Conflict(`job ${id} already ${job.state}`, { job: id, state: job.state })
-    return job
+    if (row) return toJob(row)
+    const job = await this.get(id, workspace)
+    throw new Conflict(`job ${id} is already ${job.state}; only a queued or running job can be cancelled`, { job: id, state: job.state })
   }
 
-  async sweepDead(): Promise<number[]> {
+  async sweepDead(opts: { everyRunning?: boolean } = {}): Promise<number[]> {
     const rows = await this.#db.query<{ id: string | number }>(
       `UPDATE jobs SET state = CASE WHEN cancel_requested THEN 'cancelled' WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END,
          error = 'worker ' || worker || ' stopped renewing its lease', worker = NULL, lease_until = NULL, updated_at = now()
-       WHERE state = 'running' AND lease_until < now() RETURNING id`,
+       WHERE state = 'running' AND ($1 OR lease_until < now()) RETURNING id`,
+      [opts.everyRunning === true],
     )
     return rows.map((r) => Number(r.id))
   }
@@ -119,6 +145,15 @@ export class SqlJobQueue implements JobQueue {
     )
     if (!rows.length) throw new Conflict(`job ${id} is no longer held by worker ${worker}`, { job: id, worker })
   }
+}
+
+function checkId(id: number): number {
+  if (!Number.isSafeInteger(id) || id < 1) throw new InvalidInput(`job id must be a positive whole number, got '${id}'`, { field: 'id', expected: 'integer >= 1', got: String(id) })
+  return id
+}
+
+function notFound(id: number): NotFound {
+  return new NotFound(`job ${id} does not exist`, { job: id })
 }
 
 /** A row as the driver returns it: ids and numerics may come as strings, times as Dates. */

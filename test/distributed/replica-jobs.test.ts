@@ -51,7 +51,12 @@ describe('conversion jobs across replicas', { skip }, () => {
     const jobNow = (await cluster.admin.query(`SELECT * FROM ${jobs} WHERE id = $1`, [held.id])).rows[0]
     assert.equal(version.status, 'ready', `${JSON.stringify(version)}\njob: ${JSON.stringify(jobNow)}\nsurvivor stderr: ${survivor.stderr().slice(-2000)}`)
     assert.deepEqual(version.tags, ['prod'])
-    const { rows: [job] } = await cluster.admin.query(`SELECT state, attempts, worker, error FROM ${jobs} WHERE id = $1`, [held.id])
+    // The version is ready a moment before its job is recorded as done.
+    let job: any
+    for (let i = 0; i < 200 && job?.state !== 'succeeded'; i++) {
+      if (job) await new Promise((r) => setTimeout(r, 25))
+      job = (await cluster.admin.query(`SELECT state, attempts, worker, error FROM ${jobs} WHERE id = $1`, [held.id])).rows[0]
+    }
     assert.equal(job.state, 'succeeded')
     assert.equal(job.attempts, 2)
     assert.match(job.error, new RegExp(`worker ${held.worker} stopped renewing its lease`))

@@ -38,7 +38,7 @@ function queueSuite(name: string, open: () => Promise<{ driver: SqlDriver; close
       const job = await queue.enqueue('convert', { version: 7 })
       assert.equal(job.state, 'queued')
       let seen = 0
-      const worker = new JobWorker({ queue, leaseMs: 300, pollMs: 20, handlers: {
+      const worker = new JobWorker({ queue, leaseMs: 3000, pollMs: 20, handlers: {
         convert: async (j, ctx) => {
           ctx.progress(0.5, 'half way')
           await until(async () => (await queue.get(j.id)).message, (m) => m === 'half way')

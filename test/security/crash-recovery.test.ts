@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { after, before, describe, it, type TestContext } from 'node:test'
 import { createLocalQuiver } from '../../src/api/create-local.js'
 import type { LocalQuiverApi } from '../../src/api/local-api.js'
+import { enqueueConversion } from '../../src/api/conversion-jobs.js'
 import { ownerOf } from '../../src/api/process-owner.js'
 import type { VersionRecord } from '../../src/records/version-record.js'
 import { LOCK_FILE_NAME } from '../../src/store/pglite/home-lock.js'
@@ -55,7 +56,8 @@ describe('versions left unfinished by a dead process', () => {
       ['exited', 'converting', { ...ownerOf(), pid: dead, procStart: '' }],
       ['reused-pid', 'converting', { ...ownerOf(), procStart: '1' }],
       ['never-claimed', 'pending_conversion', null],
-      ['waiting-detached', 'pending_conversion', { ...ownerOf(), pid: dead }],
+      ['never-queued', 'pending_conversion', { ...ownerOf(), pid: dead }],
+      ['queued', 'pending_conversion', { ...ownerOf(), pid: dead }],
       ['alive', 'converting', ownerOf()],
       ['other-host', 'converting', { pid: 1, host: `${hostname()}-elsewhere`, bootId: 'x', procStart: '7' }],
     ]
@@ -64,6 +66,8 @@ describe('versions left unfinished by a dead process', () => {
       const v = await unfinishedVersion(api, name, status)
       ids.set(name, v.id)
       if (owner) await claims.claim(v.id, owner)
+      // A --no-wait upload whose process exited: its conversion job waits for the next holder.
+      if (name === 'queued') await enqueueConversion(api.jobs.queue, v, [])
     }
     await api.close()
 
@@ -71,11 +75,12 @@ describe('versions left unfinished by a dead process', () => {
     const reopened = await createLocalQuiver({ home, databaseUrl: '', onAbandoned: (f) => failed.push(...f.map((x) => x.name)) })
     try {
       const status = async (name: string) => reopened.getVersion(`${name}#1`)
-      assert.deepEqual(failed.sort(), ['exited', 'never-claimed', 'reused-pid', 'waiting-detached'])
+      assert.deepEqual(failed.sort(), ['exited', 'never-claimed', 'never-queued', 'reused-pid'])
       const exited = await status('exited')
       assert.equal(exited.status, 'error')
       assert.equal(exited.error_message, `conversion interrupted: the process converting it (pid ${dead} on host ${hostname()}) exited before it finished; upload the model again`)
-      assert.match((await status('waiting-detached')).error_message!, /the process that was to convert it \(pid \d+ on host .*\) exited before it started/)
+      assert.equal((await reopened.waitForVersion('queued#1', { timeoutMs: 60_000 })).status, 'ready', 'the next holder runs the queued conversion')
+      assert.match((await status('never-queued')).error_message!, /the process that was to convert it \(pid \d+ on host .*\) exited before it started/)
       assert.match((await status('never-claimed')).error_message!, /the process that stored it exited before converting it/)
       assert.equal((await status('alive')).status, 'converting', 'this live process still owns it')
       assert.equal((await status('other-host')).status, 'converting', 'a fresh heartbeat on another host is trusted')
