@@ -99,13 +99,13 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   async write(namespace: string, batch: OnlineWrite): Promise<void> {
-    const keys = prefixed(this.#prefix(namespace), batch.keys)
+    const prefix = this.#prefix(namespace)
     const rows = batch.keys.ends.length
     const pipe = await this.#bulk()
     const sent: Promise<void>[] = []
     try {
       for (let start = 0; start < rows; start += CHUNK) {
-        const { bytes, replies } = writeCommands(keys, batch.values, batch.expiresAt, start, Math.min(rows, start + CHUNK))
+        const { bytes, replies } = writeCommands(prefix, batch.keys, batch.values, batch.expiresAt, start, Math.min(rows, start + CHUNK))
         sent.push(pipe.send(bytes, replies))
         if (sent.length >= IN_FLIGHT) await sent.shift()
       }

@@ -7,62 +7,77 @@ import { connect, type Socket } from 'node:net'
 import { RuntimeFailure } from '../../errors.js'
 import type { EncodedRows } from './online-store.js'
 
-const CRLF = Buffer.from('\r\n')
+/** `$n\r\n` for the lengths that recur (every key and value of a set usually has one of a few). */
+const BULK_HEADS: Buffer[] = []
 
-/** Writes `*n\r\n` / `$n\r\n` headers: digits of n after `mark`. */
-function header(buf: Buffer, pos: number, mark: number, n: number): number {
-  buf[pos++] = mark
-  pos += buf.write(String(n), pos, 'latin1')
+function bulkHead(n: number): Buffer {
+  if (n >= 4096) return Buffer.from(`$${n}\r\n`, 'latin1')
+  return (BULK_HEADS[n] ??= Buffer.from(`$${n}\r\n`, 'latin1'))
+}
+
+/** Copies src[start, end) to dst at pos; a loop below the size where a native copy pays for its call. */
+function put(dst: Buffer, pos: number, src: Uint8Array, start: number, end: number): number {
+  if (end - start > 48) {
+    dst.set(src.subarray(start, end), pos)
+    return pos + end - start
+  }
+  for (let k = start; k < end; k++) dst[pos++] = src[k]!
+  return pos
+}
+
+/** A bulk string: header, `prefix` (may be empty), src[start, end), CRLF. */
+function bulk(buf: Buffer, pos: number, prefix: Buffer, src: Buffer, start: number, end: number): number {
+  const head = bulkHead(prefix.length + end - start)
+  pos = put(buf, pos, head, 0, head.length)
+  pos = put(buf, pos, prefix, 0, prefix.length)
+  pos = put(buf, pos, src, start, end)
   buf[pos++] = 13
   buf[pos++] = 10
   return pos
 }
 
-function bulk(buf: Buffer, pos: number, src: Buffer, start: number, end: number): number {
-  pos = header(buf, pos, 36, end - start)
-  src.copy(buf, pos, start, end)
-  pos += end - start
-  buf[pos++] = 13
-  buf[pos++] = 10
-  return pos
-}
-
+const EMPTY = Buffer.alloc(0)
 const MSET = Buffer.from('$4\r\nMSET\r\n')
 const SET = Buffer.from('*5\r\n$3\r\nSET\r\n')
 const SET_PLAIN = Buffer.from('*3\r\n$3\r\nSET\r\n')
 const PXAT = Buffer.from('$4\r\nPXAT\r\n')
 
 /**
- * The commands storing rows [start, end): one MSET when nothing expires, else one SET … PXAT per
- * entity (a SET without PXAT where it never expires). Returns the bytes and the reply count.
+ * The commands storing rows [start, end), each key after `keyPrefix`: one MSET when nothing
+ * expires, else one SET … PXAT per entity (a SET without PXAT where it never expires). Returns the
+ * bytes and the reply count.
  */
-export function writeCommands(keys: EncodedRows, values: EncodedRows, expiresAt: Float64Array | null, start: number, end: number): { bytes: Buffer; replies: number } {
+export function writeCommands(keyPrefix: Buffer, keys: EncodedRows, values: EncodedRows, expiresAt: Float64Array | null, start: number, end: number): { bytes: Buffer; replies: number } {
   const ks = (i: number) => (i === 0 ? 0 : keys.ends[i - 1]!)
   const vs = (i: number) => (i === 0 ? 0 : values.ends[i - 1]!)
   const span = keys.ends[end - 1]! - ks(start) + values.ends[end - 1]! - vs(start)
-  const buf = Buffer.allocUnsafe(span + (end - start) * 80 + 64)
+  const buf = Buffer.allocUnsafe(span + (end - start) * (keyPrefix.length + 80) + 64)
   let pos = 0
   const expiring = expiresAt !== null && expiresAt.subarray(start, end).some((x) => x !== 0)
   if (!expiring) {
-    pos = header(buf, pos, 42, 1 + 2 * (end - start))
+    pos += buf.write(`*${1 + 2 * (end - start)}\r\n`, pos, 'latin1')
     pos += MSET.copy(buf, pos)
+    let k0 = ks(start)
+    let v0 = vs(start)
     for (let i = start; i < end; i++) {
-      pos = bulk(buf, pos, keys.bytes, ks(i), keys.ends[i]!)
-      pos = bulk(buf, pos, values.bytes, vs(i), values.ends[i]!)
+      const k1 = keys.ends[i]!
+      const v1 = values.ends[i]!
+      pos = bulk(buf, pos, keyPrefix, keys.bytes, k0, k1)
+      pos = bulk(buf, pos, EMPTY, values.bytes, v0, v1)
+      k0 = k1
+      v0 = v1
     }
     return { bytes: buf.subarray(0, pos), replies: 1 }
   }
   for (let i = start; i < end; i++) {
     const at = expiresAt[i]!
     pos += (at === 0 ? SET_PLAIN : SET).copy(buf, pos)
-    pos = bulk(buf, pos, keys.bytes, ks(i), keys.ends[i]!)
-    pos = bulk(buf, pos, values.bytes, vs(i), values.ends[i]!)
+    pos = bulk(buf, pos, keyPrefix, keys.bytes, ks(i), keys.ends[i]!)
+    pos = bulk(buf, pos, EMPTY, values.bytes, vs(i), values.ends[i]!)
     if (at !== 0) {
       pos += PXAT.copy(buf, pos)
       const t = String(Math.trunc(at))
-      pos = header(buf, pos, 36, t.length)
-      pos += buf.write(t, pos, 'latin1')
-      pos += CRLF.copy(buf, pos)
+      pos += buf.write(`$${t.length}\r\n${t}\r\n`, pos, 'latin1')
     }
   }
   return { bytes: buf.subarray(0, pos), replies: end - start }
