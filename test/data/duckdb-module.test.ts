@@ -163,4 +163,26 @@ describe('large CSV bodies through DuckDB', () => {
     const nulls = body(good)
     await assert.rejects(readTable({ kind: 'csv', text: nulls }, schema), /row 1/)
   })
+
+  it('reads floats-only bodies as DuckDB doubles, leaving to the RFC 4180 parser every spelling it alone decides', async () => {
+    const floats = parseSchema([{ name: 'a', type: 'float64' }, { name: 'b', type: 'float32' }])
+    const line = (k: number) => `${k * 0.5},${k / 3}`
+    const big = (k: number, cell: string) => `a,b\n${Array.from({ length: rows }, (_, i) => (i === k ? `${cell},1` : line(i))).join('\n')}\n`
+    const plain = await readTable({ kind: 'csv', text: big(-1, '') }, floats)
+    assert.deepEqual(tableToRecordsJson(plain)[777], { a: 388.5, b: Math.fround(777 / 3) })
+    for (const cell of ['1_000', 'inf', 'nan', 'Infinity', '0x10', ' 2.5 ']) {
+      const small = await readTable({ kind: 'csv', text: `a,b\n${cell},1\n` }, floats).then(tableToRecordsJson, (err: Error) => err)
+      const large = await readTable({ kind: 'csv', text: big(4321, cell) }, floats).then(tableToRecordsJson, (err: Error) => err)
+      if (small instanceof Error) {
+        assert.ok(large instanceof Error, `${cell}: refused alone, accepted in a large body`)
+        assert.equal(large.message, small.message.replace('row 0', 'row 4321'), cell)
+      } else {
+        assert.ok(!(large instanceof Error), `${cell}: ${String(large)}`)
+        assert.deepEqual(large[4321], small[0], cell)
+      }
+    }
+    // Blank lines between records are skipped, as the RFC 4180 parser skips them.
+    const blank = await readTable({ kind: 'csv', text: big(-1, '').replace('\n3,', '\n\n3,') }, floats)
+    assert.equal(blank.numRows, rows)
+  })
 })
