@@ -11,6 +11,7 @@ import { queryTable } from '../../src/data/duckdb/arrow-query.js'
 import { conformTable } from '../../src/data/arrow-conform.js'
 import { inputLimits } from '../../src/data/input-limits.js'
 import { readTable } from '../../src/data/table-input.js'
+import { writeTable } from '../../src/data/table-output.js'
 import { parseSchema } from '../../src/data/schema.js'
 import { buildOnnxModel } from '../../test/fixtures/onnx/build-onnx.js'
 
@@ -57,6 +58,9 @@ export function duckdbReadAlone(sql: string): Promise<number> {
 export function csvToArrow(text: string): Promise<arrow.Table> {
   return readTable({ kind: 'csv', text }, WIDE)
 }
+
+/** Quiver: a result table → CSV bytes (the `--output-format csv` and HTTP path). */
+export const tableToCsvBytes = (t: arrow.Table) => writeTable(t, 'csv')
 
 export const writeParquetFile = (t: arrow.Table, path: string) => writeArrowFile(t, path, 'parquet')
 

@@ -103,6 +103,21 @@ export const csvRead = pair(`csv-read-${ROWS}x10`, `duckdb-read-csv-${ROWS}x10`,
   }
 })
 
+export const csvWrite = pair(`csv-write-${ROWS}x10`, `duckdb-csv-write-${ROWS}x10`, () => {
+  let d = ''
+  let table: Awaited<ReturnType<typeof tasks.queryTable>> | undefined
+  return {
+    async setup(dd) {
+      d = dd
+      const { parquet } = await tasks.makeWide(d, ROWS)
+      table = await tasks.parquetToArrow(parquet)
+      await tasks.duck(`CREATE OR REPLACE TABLE bench_wide AS SELECT * FROM read_parquet('${parquet}')`)
+    },
+    ours: async () => (await tasks.tableToCsvBytes(table!)).byteLength > 0 ? ROWS : 0,
+    floor: async () => { await tasks.duck(`COPY bench_wide TO '${join(d, 'floor.csv')}' (FORMAT csv, HEADER true)`); return ROWS },
+  }
+})
+
 export const enrich = pair(`enrich-parquet-${ROWS}`, `onnx-raw-score-${ROWS}`, () => {
   let d = ''
   let home = ''

@@ -6,7 +6,7 @@ import * as arrow from 'apache-arrow'
 import { InvalidInput } from '../errors.js'
 import { columnChunks } from './arrow-fast.js'
 import { chunkValues } from './column-values.js'
-import { writeCsv } from './csv.js'
+import { tableToCsv } from './csv-writer.js'
 import { writeParquetBytes } from './duckdb/files.js'
 
 export const OUTPUT_FORMATS = ['records', 'columns', 'arrow', 'parquet', 'csv'] as const
@@ -50,7 +50,7 @@ export async function writeTable(table: arrow.Table, format: OutputFormat): Prom
     case 'columns': return utf8(JSON.stringify(tableToColumnsJson(table)))
     case 'arrow': return arrow.tableToIPC(table, 'stream')
     case 'parquet': return writeParquetBytes(table)
-    case 'csv': return utf8(writeCsv(table.schema.fields.map((f) => f.name), jsonColumns(table), table.numRows))
+    case 'csv': return utf8(tableToCsv(table))
   }
   throw new InvalidInput(`unknown output format ${JSON.stringify(format)}; expected one of ${OUTPUT_FORMATS.join(', ')}`)
 }
