@@ -6,7 +6,8 @@
  * converted again from its stored blobs.
  */
 import { errorMessage } from '../errors.js'
-import { FinalJobError } from '../jobs/job-queue.js'
+import { FinalJobError, type JobRecord } from '../jobs/job-queue.js'
+import type { Registry } from '../registry/registry.js'
 import type { JobHandler } from '../jobs/job-worker.js'
 import type { SqlJobQueue } from '../jobs/sql-job-queue.js'
 import type { VersionRecord } from '../records/version-record.js'
@@ -49,6 +50,15 @@ export function convertJobHandler(deps: UploadDeps, converted: (v: VersionRecord
     }
     if (done.status === 'error') throw new FinalJobError(`${done.name}#${done.seq} is in error: ${done.error_message}`)
     return { status: done.status, model: `${done.name}:${done.version}` }
+  }
+}
+
+/** A conversion job cancelled before it ran: its version will never be converted, so it is moved to `error`. */
+export async function conversionCancelled(registry: Registry, job: JobRecord): Promise<void> {
+  if (job.kind !== CONVERT_JOB) return
+  const v = await registry.byId((job.payload as ConvertPayload).versionId).catch(() => null)
+  if (v?.status === 'pending_conversion') {
+    await registry.moveStatus(v, 'error', { error_message: `conversion cancelled (job ${job.id}); upload the model again` })
   }
 }
 

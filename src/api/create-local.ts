@@ -13,7 +13,7 @@ export interface LocalQuiverOptions {
   /**
    * Which queued jobs (conversions of `noWait` uploads …) this process runs while it holds an
    * embedded home: `all` (default; as `quiver serve` and `quiver worker`), `earlier` (those queued
-   * before it opened, finished before `close()` resolves: a one-shot command), or `none`. On
+   * before it opened, run by `close()`: a one-shot command), or `none`. On
    * PostgreSQL jobs run only where `startJobs` is called (replicas and workers).
    */
   runJobs?: 'all' | 'earlier' | 'none'

@@ -1,7 +1,7 @@
 import type { JobRecord, JobState } from '../jobs/job-queue.js'
 import type { ScopeOptions } from './quiver-api.js'
 
-export type { JobRecord, JobState } from '../jobs/job-queue.js'
+export { JOB_STATES, type JobRecord, type JobState } from '../jobs/job-queue.js'
 
 export interface ListJobsRequest extends ScopeOptions {
   state?: JobState

@@ -22,7 +22,7 @@ import { SqlConversionClaims } from '../store/sql-conversion-claims.js'
 import { failAbandonedVersions, type Abandoned } from './interrupted-conversions.js'
 import { LocalFeatureApi } from './local-feature-api.js'
 import { followChanges } from './change-follower.js'
-import { conversionPending, CONVERT_JOB, convertJobHandler, enqueueConversion } from './conversion-jobs.js'
+import { conversionCancelled, conversionPending, CONVERT_JOB, convertJobHandler, enqueueConversion } from './conversion-jobs.js'
 import { JobWorker, type JobHandler, type JobWorkerOptions } from '../jobs/job-worker.js'
 import { SqlJobQueue } from '../jobs/sql-job-queue.js'
 import { LocalEvaluationApi } from './local-evaluation-api.js'
@@ -50,7 +50,10 @@ export interface LocalQuiverDeps {
 export interface StartJobsOptions {
   /** Lease of a job this process holds (default 30 s); another worker retakes it once it runs out. */
   leaseMs?: number
-  /** Only jobs queued so far: a one-shot command runs what earlier commands left, not what it queues itself. */
+  /**
+   * Only jobs queued so far, run when `close()` is called (or something waits for a job): a one-shot
+   * command runs what earlier commands left once its own work is done, never what it queues itself.
+   */
   maxJobId?: number
   /** Jobs run at once (default 1). */
   concurrency?: number
@@ -169,8 +172,8 @@ export class LocalQuiverApi implements QuiverApi {
 
   /**
    * Takes jobs (conversions …) from the queue and runs them in this process: on PostgreSQL those
-   * any replica enqueued, embedded those of the home. With `maxJobId`, `close()` first finishes
-   * every runnable job up to it. False without a SQL store.
+   * any replica enqueued, embedded those of the home. With `maxJobId`, `close()` runs every
+   * runnable job up to it first. False without a SQL store.
    */
   startJobs(opts: StartJobsOptions = {}): boolean {
     const queue = this.#jobQueue()
@@ -180,7 +183,7 @@ export class LocalQuiverApi implements QuiverApi {
       queue, leaseMs: opts.leaseMs, onError: opts.onError, onJob: opts.onJob, maxJobId: opts.maxJobId,
       concurrency: opts.concurrency, handlers: this.#jobHandlers(),
     })
-    this.#worker.start()
+    if (!this.#workerFinishes) this.#worker.start()
     return true
   }
 
@@ -245,7 +248,10 @@ export class LocalQuiverApi implements QuiverApi {
   get jobs(): LocalJobsApi {
     const queue = this.#jobQueue()
     if (!queue) throw new Unsupported('jobs need the SQL metadata store')
-    this.#jobs ??= new LocalJobsApi(queue)
+    this.#jobs ??= new LocalJobsApi(queue, {
+      beforeWait: () => this.#worker?.start(),
+      cancelled: (job) => conversionCancelled(this.registry, job),
+    })
     return this.#jobs
   }
 

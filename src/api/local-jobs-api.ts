@@ -4,12 +4,21 @@ import { DEFAULT_WORKSPACE } from '../registry/registry.js'
 import { waitForJob, type JobRecord, type JobsApi, type ListJobsRequest } from './jobs-api.js'
 import type { ScopeOptions } from './quiver-api.js'
 
+export interface LocalJobsHooks {
+  /** Makes sure this process's worker runs (a one-shot command defers it to its end). */
+  beforeWait?: () => void
+  /** A queued job was cancelled before it ran: what it was to change is told so. */
+  cancelled?: (job: JobRecord) => Promise<void>
+}
+
 /** Jobs of the metadata database's queue, seen from one workspace at a time. */
 export class LocalJobsApi implements JobsApi {
   readonly #queue: SqlJobQueue
+  readonly #hooks: LocalJobsHooks
 
-  constructor(queue: SqlJobQueue) {
+  constructor(queue: SqlJobQueue, hooks: LocalJobsHooks = {}) {
     this.#queue = queue
+    this.#hooks = hooks
   }
 
   /** The queue itself, for the workers of this process and for tests. */
@@ -25,11 +34,14 @@ export class LocalJobsApi implements JobsApi {
     return this.#queue.get(id, workspaceOf(opts))
   }
 
-  cancel(id: number, opts: ScopeOptions = {}): Promise<JobRecord> {
-    return this.#queue.cancel(id, workspaceOf(opts))
+  async cancel(id: number, opts: ScopeOptions = {}): Promise<JobRecord> {
+    const job = await this.#queue.cancel(id, workspaceOf(opts))
+    if (job.state === 'cancelled') await this.#hooks.cancelled?.(job)
+    return job
   }
 
   wait(id: number, opts: ScopeOptions & { timeoutMs?: number } = {}): Promise<JobRecord> {
+    this.#hooks.beforeWait?.()
     return waitForJob(() => this.get(id, opts), opts.timeoutMs)
   }
 }

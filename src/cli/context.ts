@@ -24,7 +24,7 @@ export async function openApi(opts: GlobalOptions): Promise<QuiverApi> {
   const { createLocalQuiver, defaultHome } = await import('../api/create-local.js')
   return createLocalQuiver({
     home: opts.home ?? defaultHome(),
-    // Jobs earlier commands queued (a --no-wait upload's conversion) run while this one holds the home.
+    // Jobs earlier commands queued (a --no-wait upload's conversion) run before this one releases the home.
     runJobs: 'earlier',
     onJob: (job, phase, state) => {
       const what = `job ${job.id} (${job.kind}${typeof job.payload.model === 'string' ? ` ${job.workspace}/${job.payload.model}` : ''})`

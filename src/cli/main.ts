@@ -8,6 +8,7 @@ import { compareCommand, evaluateCommand, suiteCommand } from './commands/evalua
 import { fetchCommand } from './commands/fetch.js'
 import { trainCommand } from './commands/train.js'
 import { inferCommand } from './commands/infer.js'
+import { jobsCommand } from './commands/jobs.js'
 import { enrichCommand, lineageCommand, trainingSetCommand } from './commands/offline.js'
 import { pipelineCommand } from './commands/pipeline.js'
 import { modelsCommand, statusCommand, tagCommand, untagCommand, versionsCommand } from './commands/registry-commands.js'
@@ -29,7 +30,7 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version', 'print the version of Quiver')
     .exitOverride()
     .configureOutput({ outputError: () => {} })
-  for (const make of [uploadCommand, modelsCommand, versionsCommand, showCommand, statusCommand, tagCommand, untagCommand, inferCommand, convertCommand, serveCommand, tokenCommand, featuresCommand, pipelineCommand, enrichCommand, trainingSetCommand, lineageCommand, registryCommand]) {
+  for (const make of [uploadCommand, modelsCommand, versionsCommand, showCommand, statusCommand, tagCommand, untagCommand, inferCommand, convertCommand, serveCommand, tokenCommand, featuresCommand, pipelineCommand, enrichCommand, trainingSetCommand, lineageCommand, registryCommand, jobsCommand]) {
     program.addCommand(make().exitOverride().configureOutput({ outputError: () => {} }))
   }
   program.addCommand(fetchCommand().exitOverride().configureOutput({ outputError: () => {} }))

@@ -18,6 +18,7 @@ import type { Arch, Framework } from '../records/frameworks.js'
 import type { ModelSummary, VersionRecord } from '../records/version-record.js'
 import { RemoteQuiverApi, type RemoteQuiverOptions } from './remote-api.js'
 
+import type { JobsApi } from '../api/jobs-api.js'
 export { RemoteQuiverApi, type RemoteQuiverOptions } from './remote-api.js'
 export { errorFromResponse } from './errors.js'
 export {
@@ -27,6 +28,7 @@ export {
 export type { QuiverApi, UploadRequest, UploadSource, InferInput, ScopeOptions } from '../api/quiver-api.js'
 export type { FeatureApi, FeatureSetRecord, AppliedFeatureSet, FeatureSetDefinition } from '../api/feature-api.js'
 export type { AuthApi, CreatedToken, TokenInfo, Role } from '../api/auth-api.js'
+export type { JobsApi, JobRecord, JobState, ListJobsRequest } from '../api/jobs-api.js'
 export type { PipelineApi, PipelineRecord, PipelineStep, PipelineValidation, DeploymentRecord, DeployRequest, LogsRequest } from '../api/pipeline-api.js'
 export type { ModelSchema, SchemaField, FieldType } from '../data/schema.js'
 export type { ModelSummary, VersionRecord } from '../records/version-record.js'
@@ -79,6 +81,11 @@ export class Quiver {
   /** Pipelines and deployments (SPEC §8): create, deploy, infer, swap-step, validations, logs. */
   get pipelines(): PipelineApi {
     return this.api.pipelines
+  }
+
+  /** Long work as jobs of the workspace (conversion, materialization, training, evaluation): list, get, cancel, wait. */
+  get jobs(): JobsApi {
+    return this.api.jobs
   }
 
   /** Uploads a model file as a new version of `name`; resolves once its status is final (unless `noWait`). */

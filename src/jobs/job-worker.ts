@@ -106,7 +106,8 @@ export class JobWorker {
       clearInterval(renew)
       const reason = abort.signal.reason
       if (reason === 'lease lost') return
-      if (reason === 'cancelled') {
+      // A handler that finished before it could stop has done the work: that is recorded, not a cancellation.
+      if (reason === 'cancelled' && !outcome.ok) {
         await queue.markCancelled(job.id, this.id)
         this.#opts.onJob?.(job, 'ended', 'cancelled')
       } else if (reason === 'worker stopped' && !outcome.ok) {

@@ -25,6 +25,7 @@ import { offlineFeatureRoutes } from './v1/offline-features.js'
 import { evaluationRoutes } from './v1/evaluation.js'
 import { featureFetchRoutes } from './v1/feature-fetch.js'
 import { trainingRoutes } from './v1/training.js'
+import { jobRoutes } from './v1/jobs.js'
 import { modelRoutes } from './v1/models.js'
 import { pipelineRoutes } from './v1/pipelines.js'
 import { registryRoutes } from './v1/registries.js'
@@ -105,6 +106,7 @@ export function createApp(opts: AppOptions): QuiverApp {
   app.route('/v1', whoamiRoute(Boolean(opts.auth)))
   app.route('/v1', evaluationRoutes(deps))
   app.route('/v1', trainingRoutes(deps))
+  app.route('/v1', jobRoutes(deps))
   app.route('/v2', v2Routes(deps))
   // A token sees its own workspace's series and the server-wide ones, never another workspace's.
   app.get('/metrics', async (c) => c.body(await metrics.render(c.get('principal')?.workspace), 200, { 'content-type': metrics.contentType }))

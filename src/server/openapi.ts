@@ -28,6 +28,7 @@ const REF = path('ref', 'model reference: name, name@tag, name:uuid or name#seq,
 const NAME = path('name', 'model name')
 const VERSION = path('version', 'version seq, version UUID or tag')
 const PIPELINE = path('name', 'pipeline name')
+const JOB_ID = path('id', 'job id')
 
 const v1Error = { description: 'error', content: json(ref('Error')) }
 const v2Error = { description: 'error', content: json(ref('V2Error')) }
@@ -145,6 +146,18 @@ export function openApiDocument(): OpenApiDocument {
           requestBody: { required: true, content: json({ type: 'object', required: ['trainer'], properties: { trainer: { type: 'object' }, training_set: { type: 'object' }, spine: str, features: { type: 'array', items: str }, label: str, window: str, date: str, config: { type: 'object' }, tags: { type: 'array', items: str } } }) },
         }, version, '201'),
       },
+      '/v1/jobs': {
+        get: v1('The workspace\'s jobs (conversion, materialization, training, evaluation), newest first', {
+          parameters: [WORKSPACE, { name: 'state', in: 'query', schema: { enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] } },
+            { name: 'kind', in: 'query', schema: str }, { name: 'limit', in: 'query', description: '1..10000, default 100', schema: { type: 'integer' } }],
+        }, { description: 'jobs', content: json({ type: 'array', items: ref('Job') }) }),
+      },
+      '/v1/jobs/{id}': {
+        get: v1('One job: state, progress, attempts, error, result (404 for another workspace\'s)', { parameters: [WORKSPACE, JOB_ID] }, { description: 'job', content: json(ref('Job')) }),
+      },
+      '/v1/jobs/{id}/cancel': {
+        post: v1('Cancel a queued job at once, a running one at its next heartbeat (409 once finished; editor role)', { parameters: [WORKSPACE, JOB_ID] }, { description: 'job', content: json(ref('Job')) }),
+      },
       '/v1/compare': {
         post: v1('Compare two versions on a test suite; optionally promote a tag to the better one', {
           parameters: [WORKSPACE],
@@ -254,6 +267,15 @@ export function openApiDocument(): OpenApiDocument {
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'needed when the server runs with --auth' } },
       schemas: {
+        Job: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer' }, kind: str, workspace: str, payload: { type: 'object' },
+            state: { enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] }, attempts: { type: 'integer' }, max_attempts: { type: 'integer' },
+            worker: { type: ['string', 'null'] }, progress: { type: 'number', minimum: 0, maximum: 1 }, message: { type: ['string', 'null'] },
+            cancel_requested: { type: 'boolean' }, result: {}, error: { type: ['string', 'null'] }, created_at: str, updated_at: str,
+          },
+        },
         Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: str, message: str } } } },
         V2Error: { type: 'object', required: ['error'], properties: { error: str } },
         Version: { type: 'object', description: 'SPEC §1 version object', required: ['id', 'version', 'seq', 'name', 'workspace', 'status'] },

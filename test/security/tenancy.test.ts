@@ -16,7 +16,9 @@ const IRIS = join(REPO, 'test/fixtures/models/onnx-mlp-iris/model.onnx')
 /** What B owns, and stand-ins of the same shape that exist nowhere. */
 const B = { model: 'beta-secret-model', workspace: 'team-b', tag: 'beta-secret-tag', features: 'beta-secret-features' }
 const GHOST = { model: 'ghost-model', workspace: 'team-ghost', tag: 'ghost-tag', features: 'ghost-features' }
-type Names = typeof B & { token: string }
+/** `job`: the id of one of the workspace's jobs. */
+type Names = typeof B & { token: string; job: string }
+const GHOST_JOB = '987654321'
 
 interface Probe {
   method: string
@@ -36,6 +38,7 @@ describe('tenancy: a token of workspace A never sees workspace B', () => {
   let server: Served
   let tokenA: string, tokenB: string
   let idB: string
+  let jobB: string
   let cities: string
   const secrets: string[] = [B.model, B.workspace, B.tag, B.features, 'beta-secret-description', 'beta-secret-meta']
   let v2Body: string
@@ -65,11 +68,18 @@ describe('tenancy: a token of workspace A never sees workspace B', () => {
     assert.equal(upB.status, 201, upB.body)
     const vB = JSON.parse(upB.body)
     secrets.push(vB.version)
+    // B's conversion job, queued by a --no-wait upload.
+    const laterB = await upload(tokenB, B.model, { no_wait: 'true', description: 'beta-secret-description' })
+    assert.equal(laterB.status, 201, laterB.body)
+    const jobsB = await call(tokenB, { method: 'GET', path: '/v1/jobs' })
+    assert.equal(jobsB.status, 200, jobsB.body)
+    jobB = String(JSON.parse(jobsB.body)[0].id)
     const fsB = await call(tokenB, { method: 'POST', path: '/v1/features', body: JSON.stringify(featureSet(B.features, null)) })
     assert.equal(fsB.status, 201, fsB.body)
     assert.equal((await call(tokenB, { method: 'POST', path: `/v2/models/${B.model}/infer`, body: v2Body })).status, 200)
     // A's own model, so that A's answers are not empty.
     assert.equal((await upload(tokenA, 'alpha-model', {})).status, 201)
+    assert.equal((await upload(tokenA, 'alpha-model', { no_wait: 'true' })).status, 201)
   })
 
   after(async () => {
@@ -135,6 +145,10 @@ describe('tenancy: a token of workspace A never sees workspace B', () => {
       { method: 'POST', path: '/v1/features', body: JSON.stringify(featureSet('probe-set', `${W}/${M}`)) },
       { method: 'POST', path: '/v1/tokens', body: JSON.stringify({ role: 'viewer', workspace: W }) },
       { method: 'DELETE', path: `/v1/tokens/${n.token}` },
+      { method: 'GET', path: `/v1/jobs/${n.job}` },
+      { method: 'GET', path: `/v1/jobs/${n.job}?workspace=${W}` },
+      { method: 'POST', path: `/v1/jobs/${n.job}/cancel` },
+      { method: 'GET', path: `/v1/jobs?workspace=${W}` },
       { method: 'GET', path: `/v2/models/${M}` },
       { method: 'GET', path: `/v2/models/${M}/ready` },
       { method: 'GET', path: `/v2/models/${M}/versions/1` },
@@ -156,6 +170,8 @@ describe('tenancy: a token of workspace A never sees workspace B', () => {
     { method: 'POST', path: '/v1/models/alpha-model/infer', body: '{"columns":{"features":[[1,2,3,4]]}}' },
     { method: 'GET', path: '/v1/features' },
     { method: 'GET', path: '/v1/tokens' },
+    { method: 'GET', path: '/v1/jobs' },
+    { method: 'GET', path: '/v1/jobs?kind=convert&state=succeeded' },
     { method: 'GET', path: '/v2' },
     { method: 'GET', path: '/v2/models/alpha-model' },
     { method: 'GET', path: '/v2/health/live' },
@@ -187,20 +203,22 @@ describe('tenancy: a token of workspace A never sees workspace B', () => {
     }
     const models = await call(tokenA, { method: 'GET', path: '/v1/models' })
     assert.deepEqual(JSON.parse(models.body).map((m: { name: string }) => m.name), ['alpha-model'])
+    const jobs = JSON.parse((await call(tokenA, { method: 'GET', path: '/v1/jobs' })).body) as { workspace: string; payload: { model: string } }[]
+    assert.deepEqual(jobs.map((j) => `${j.workspace}/${j.payload.model}`), ['team-a/alpha-model#2'])
   })
 
   it("routes given B's names answer A exactly as for names that exist nowhere", async () => {
-    const asB = named({ ...B, token: idB })
-    const asGhost = named({ ...GHOST, token: 'tok_0000000000000000' })
+    const asB = named({ ...B, token: idB, job: jobB })
+    const asGhost = named({ ...GHOST, token: 'tok_0000000000000000', job: GHOST_JOB })
     const norm = (s: string, n: Names) =>
-      s.replaceAll(n.token, '<token>').replaceAll(n.features, '<features>').replaceAll(n.tag, '<tag>').replaceAll(n.model, '<model>').replaceAll(n.workspace, '<ws>')
+      s.replaceAll(`job ${n.job} `, 'job <job> ').replaceAll(`"job":${n.job}`, '"job":<job>').replaceAll(n.token, '<token>').replaceAll(n.features, '<features>').replaceAll(n.tag, '<tag>').replaceAll(n.model, '<model>').replaceAll(n.workspace, '<ws>')
     for (const [i, p] of asB.entries()) {
       const b = await call(tokenA, p)
       const g = await call(tokenA, asGhost[i]!)
       const what = `${p.method} ${p.path}`
       assert.ok(b.status >= 400 && b.status < 500, `${what}: ${b.status} ${b.body}`)
       assert.equal(b.status, g.status, `${what}: ${b.body} vs ${g.body}`)
-      assert.equal(norm(b.body, { ...B, token: idB }), norm(g.body, { ...GHOST, token: 'tok_0000000000000000' }), what)
+      assert.equal(norm(b.body, { ...B, token: idB, job: jobB }), norm(g.body, { ...GHOST, token: 'tok_0000000000000000', job: GHOST_JOB }), what)
       assert.deepEqual(b.headers.map(([k, v]) => [k, k === 'content-length' ? '' : v]), g.headers.map(([k, v]) => [k, k === 'content-length' ? '' : v]), what)
       // Only what A typed itself may come back, and only inside "does not exist" answers.
       const extra = leaks(b).filter((s) => !Object.values(p).some((x) => JSON.stringify(x ?? '').includes(s)))
