@@ -1,17 +1,20 @@
 /**
  * Record batches → one output file, the format chosen by its extension (`.parquet`, `.csv`,
- * `.json`, `.arrow`), with bounded memory: Arrow IPC is streamed straight to disk; the formats
- * DuckDB writes are spilled as Parquet parts of a few hundred thousand rows and joined by one
- * streaming COPY at the end. Everything goes to a private name first and is renamed into place
- * when complete, so a failure never leaves a half-written output.
+ * `.json`, `.arrow`), with bounded memory: Arrow IPC is streamed straight to disk; for the formats
+ * DuckDB writes, batches are appended to a DuckDB table as they come and written by one COPY at
+ * the end. Past TABLE_BYTES the table is spilled as a Parquet part and emptied, and the parts are
+ * joined by one streaming COPY at the end. Everything goes to a private name first and is renamed
+ * into place when complete, so a failure never leaves a half-written output.
  */
 import { open, mkdtemp, rename, rm, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import * as arrow from 'apache-arrow'
-import { sqlString, withConnection } from './database.js'
-import { copyQueryTo, formatOfPath, writeArrowFile, type FileFormat } from './files.js'
+import { appendArrow, duckTypeOf } from './arrow-to-duckdb.js'
+import { sqlIdent, sqlString, tempName, withConnection } from './database.js'
+import { copyQueryTo, formatOfPath, type FileFormat } from './files.js'
 
-const PART_ROWS = 262_144
+/** Arrow bytes held in the DuckDB table before it is spilled as a part. */
+const TABLE_BYTES = 256 << 20
 
 export class TableFileWriter {
   readonly path: string
@@ -20,19 +23,23 @@ export class TableFileWriter {
   #schema?: arrow.Schema
   #partial = ''
   #parts: string[] = []
-  #pending: arrow.RecordBatch[] = []
-  #pendingRows = 0
+  /** The DuckDB table batches are appended to (created on the first batch), and its Arrow bytes so far. */
+  #table = ''
+  #tableBytes = 0
   #partsDir = ''
   #ipc?: { writer: arrow.RecordBatchWriter; file: FileHandle; pump: Promise<void> }
 
-  private constructor(path: string, format: FileFormat) {
+  readonly #spillBytes: number
+
+  private constructor(path: string, format: FileFormat, spillBytes: number) {
     this.path = path
     this.format = format
+    this.#spillBytes = spillBytes
   }
 
-  /** A writer for `path`; refuses an unknown extension before anything is read. */
-  static async open(path: string): Promise<TableFileWriter> {
-    const w = new TableFileWriter(path, formatOfPath(path))
+  /** A writer for `path`; refuses an unknown extension before anything is read. `spillBytes`: TABLE_BYTES unless given. */
+  static async open(path: string, opts: { spillBytes?: number } = {}): Promise<TableFileWriter> {
+    const w = new TableFileWriter(path, formatOfPath(path), opts.spillBytes ?? TABLE_BYTES)
     w.#partial = join(dirname(path), `.${basename(path)}.partial-${process.pid}`)
     if (w.format === 'arrow') {
       const file = await open(w.#partial, 'w')
@@ -41,8 +48,6 @@ export class TableFileWriter {
         for await (const bytes of writer) await file.write(bytes)
       })()
       w.#ipc = { writer, file, pump }
-    } else {
-      w.#partsDir = await mkdtemp(join(dirname(path), `.${basename(path)}.parts-`))
     }
     return w
   }
@@ -58,18 +63,27 @@ export class TableFileWriter {
       this.#ipc.writer.write(batch)
       return
     }
-    this.#pending.push(batch)
-    this.#pendingRows += batch.numRows
-    if (this.#pendingRows >= PART_ROWS) await this.#spill()
+    if (!this.#table) {
+      this.#table = tempName('out')
+      const name = this.#table
+      await withConnection((c) => c.run(`CREATE TABLE ${sqlIdent(name)} (${batch.schema.fields.map((f) => `${sqlIdent(f.name)} ${duckTypeOf(f.type)}`).join(', ')})`))
+    }
+    await withConnection((c) => appendArrow(c, this.#table, [batch]))
+    this.#tableBytes += batch.data.byteLength
+    if (this.#tableBytes >= this.#spillBytes) await this.#spill()
   }
 
+  /** Writes the table out as a Parquet part and empties it. */
   async #spill(): Promise<void> {
-    if (this.#pending.length === 0) return
+    this.#partsDir ||= await mkdtemp(join(dirname(this.path), `.${basename(this.path)}.parts-`))
     const part = join(this.#partsDir, `part-${String(this.#parts.length).padStart(6, '0')}.parquet`)
-    await writeArrowFile(new arrow.Table(this.#pending[0]!.schema, this.#pending), part, 'parquet')
+    const table = sqlIdent(this.#table)
+    await withConnection(async (c) => {
+      await copyQueryTo(c, `SELECT * FROM ${table}`, part, 'parquet')
+      await c.run(`DELETE FROM ${table}`)
+    })
     this.#parts.push(part)
-    this.#pending = []
-    this.#pendingRows = 0
+    this.#tableBytes = 0
   }
 
   /** Completes the file (an empty one of `schema` when nothing was written) and moves it into place. */
@@ -81,14 +95,20 @@ export class TableFileWriter {
         await this.#ipc.pump
         await this.#ipc.file.close()
       } else {
-        if (this.#parts.length === 0 && this.#pending.length === 0) {
+        if (!this.#table) {
           const s = schema ?? this.#schema ?? new arrow.Schema([])
-          this.#pending.push(new arrow.RecordBatch(s, arrow.makeData({ type: new arrow.Struct(s.fields), length: 0, nullCount: 0, children: s.fields.map((f) => arrow.makeData({ type: f.type, length: 0 }) as arrow.Data) })))
+          await this.write(new arrow.RecordBatch(s, arrow.makeData({ type: new arrow.Struct(s.fields), length: 0, nullCount: 0, children: s.fields.map((f) => arrow.makeData({ type: f.type, length: 0 }) as arrow.Data) })))
         }
-        await this.#spill()
-        const list = `[${this.#parts.map(sqlString).join(', ')}]`
-        await withConnection((c) => copyQueryTo(c, `SELECT * FROM read_parquet(${list})`, this.#partial, this.format as 'parquet' | 'csv' | 'json'))
-        await rm(this.#partsDir, { recursive: true, force: true })
+        const format = this.format as 'parquet' | 'csv' | 'json'
+        if (this.#parts.length === 0) {
+          await withConnection((c) => copyQueryTo(c, `SELECT * FROM ${sqlIdent(this.#table)}`, this.#partial, format))
+        } else {
+          if (this.#tableBytes > 0) await this.#spill()
+          const list = `[${this.#parts.map(sqlString).join(', ')}]`
+          await withConnection((c) => copyQueryTo(c, `SELECT * FROM read_parquet(${list})`, this.#partial, format))
+        }
+        await this.#dropTable()
+        if (this.#partsDir) await rm(this.#partsDir, { recursive: true, force: true })
       }
       await rename(this.#partial, this.path)
       return this.#rows
@@ -106,7 +126,15 @@ export class TableFileWriter {
         await this.#ipc.file.close()
       } catch { /* already closed */ }
     }
+    await this.#dropTable().catch(() => {})
     if (this.#partsDir) await rm(this.#partsDir, { recursive: true, force: true })
     await rm(this.#partial, { force: true })
+  }
+
+  async #dropTable(): Promise<void> {
+    const name = this.#table
+    if (!name) return
+    this.#table = ''
+    await withConnection((c) => c.run(`DROP TABLE IF EXISTS ${sqlIdent(name)}`))
   }
 }
