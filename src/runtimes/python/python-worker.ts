@@ -49,6 +49,9 @@ export class PythonWorker {
   #killReason: string | null = null
   #dead = false
   #bulk: Bulk | null
+  /** Size of the last bulk reply, and a buffer of about that size whose pages are already mapped. */
+  #replyBytes = 0
+  #spare: Buffer | null = null
 
   /**
    * `label` names the model in error messages, e.g. `iris:4f1c…`. With `sandbox` the worker runs
@@ -125,6 +128,9 @@ export class PythonWorker {
       stdin.cork()
       for (const chunk of frame) stdin.write(chunk)
       stdin.uncork()
+      // While the worker computes, map the pages of the buffer its reply will probably be read
+      // into, so those page faults are not paid after the reply arrives.
+      if (this.#bulk && this.#replyBytes >= BULK_THRESHOLD && !this.#spare) this.#spare = mappedBuffer(this.#replyBytes)
     })
   }
 
@@ -154,13 +160,24 @@ export class PythonWorker {
       removeBulkFiles(this.#bulk)
     }
     const bulkLength = frame.header.bulk
-    if (typeof bulkLength === 'number' && this.#bulk) frame = { header: frame.header, body: readAllAt(this.#bulk.outFd, bulkLength) }
+    if (typeof bulkLength === 'number' && this.#bulk) {
+      frame = { header: frame.header, body: readAllAt(this.#bulk.outFd, bulkLength, this.#takeSpare(bulkLength)) }
+      this.#replyBytes = bulkLength
+    }
     const p = this.#pending.get(frame.header.id)
     if (!p) return
     this.#pending.delete(frame.header.id)
     clearTimeout(p.timer)
     if (this.#pending.size === 0) this.#setRef(false)
     p.resolve(frame)
+  }
+
+  /** The spare buffer when `length` fits it without wasting more than a quarter of it; it is then the reply's own. */
+  #takeSpare(length: number): Buffer | null {
+    const spare = this.#spare
+    if (!spare || spare.byteLength < length || spare.byteLength > length + (length >> 2)) return null
+    this.#spare = null
+    return spare
   }
 
   #failAll(code: number, signal: NodeJS.Signals | null): void {
@@ -261,9 +278,16 @@ function writeAllAt(fd: number, parts: Uint8Array[]): void {
   }
 }
 
-function readAllAt(fd: number, length: number): Uint8Array {
-  // Its own ArrayBuffer at offset 0, so typed-array views over column buffers are aligned.
+/** A buffer of its own (offset 0) with every page touched once. */
+function mappedBuffer(length: number): Buffer {
   const buf = Buffer.allocUnsafeSlow(length)
+  for (let i = 0; i < length; i += 4096) buf[i] = 0
+  return buf
+}
+
+function readAllAt(fd: number, length: number, into: Buffer | null): Uint8Array {
+  // Its own ArrayBuffer at offset 0, so typed-array views over column buffers are aligned.
+  const buf = into ? into.subarray(0, length) : Buffer.allocUnsafeSlow(length)
   let got = 0
   while (got < length) {
     const n = readSync(fd, buf, got, length - got, got)

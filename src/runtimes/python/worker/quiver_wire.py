@@ -8,6 +8,7 @@ import json
 import math
 import os
 import struct
+import sys
 
 import numpy as np
 
@@ -50,6 +51,7 @@ class Channel:
         self._out = write_fd
         self._bulk_in = bulk_in
         self._bulk_out = bulk_out
+        self._bulk_buf = None
 
     def read_frame(self):
         """The next (header, body) or None when the parent closed the pipe."""
@@ -67,7 +69,7 @@ class Channel:
         header = json.loads(bytes(view[PREFIX.size:PREFIX.size + header_len]))
         bulk = header.get("bulk")
         if bulk:
-            body = memoryview(np.empty(bulk, np.uint8))
+            body = memoryview(self._bulk_body(bulk))
             got = 0
             while got < bulk:
                 n = os.preadv(self._bulk_in, [body[got:]], got)
@@ -76,6 +78,17 @@ class Channel:
                 got += n
             return header, body
         return header, view[body_start:]
+
+    def _bulk_body(self, size):
+        """A buffer for a bulk body: the previous one again when nothing but this channel still
+        holds it (no input array a model kept, no view of one), so its pages are already mapped;
+        a fresh one otherwise. Three references = the attribute, `buf`, getrefcount's argument."""
+        buf = self._bulk_buf
+        if buf is not None and buf.nbytes >= size and sys.getrefcount(buf) == 3:
+            return buf[:size]
+        buf = np.empty(size, np.uint8)
+        self._bulk_buf = buf
+        return buf
 
     def _read_into(self, view):
         got = 0

@@ -60,6 +60,7 @@ def main():
             return
         header, body = frame
         reply, buffers = {"id": header.get("id"), "ok": True}, []
+        inputs = result = None
         try:
             kind = header.get("kind")
             if kind == "ping":
@@ -83,6 +84,8 @@ def main():
             reply, buffers = {"id": header.get("id"), "ok": False, "error": _error(exc)}, []
         del body, frame
         channel.write_frame(reply, buffers)
+        # Nothing here may keep the request body alive, so the channel can reuse its buffer.
+        inputs = result = buffers = None
 
 
 def _load(header, models):
