@@ -187,8 +187,11 @@ export class LocalQuiverApi implements QuiverApi {
     return true
   }
 
-  /** Stops taking jobs: with `drain` the running ones finish, else they go back to the queue for another worker. */
-  async stopJobs(opts: { drain: boolean }): Promise<void> {
+  /**
+   * Stops taking jobs: with `drain` the running ones finish (within `graceMs`, else they go back
+   * to the queue at once for another worker); without, they are aborted.
+   */
+  async stopJobs(opts: { drain: boolean; graceMs?: number }): Promise<void> {
     await this.#worker?.stop(opts)
   }
 

@@ -17,6 +17,7 @@ import { serveCommand } from './commands/serve.js'
 import { showCommand } from './commands/show.js'
 import { tokenCommand } from './commands/token.js'
 import { uploadCommand } from './commands/upload.js'
+import { workerCommand } from './commands/worker.js'
 import { EXIT_USAGE, exitCodeFor } from './exit-codes.js'
 
 export function buildProgram(): Command {
@@ -30,7 +31,7 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version', 'print the version of Quiver')
     .exitOverride()
     .configureOutput({ outputError: () => {} })
-  for (const make of [uploadCommand, modelsCommand, versionsCommand, showCommand, statusCommand, tagCommand, untagCommand, inferCommand, convertCommand, serveCommand, tokenCommand, featuresCommand, pipelineCommand, enrichCommand, trainingSetCommand, lineageCommand, registryCommand, jobsCommand]) {
+  for (const make of [uploadCommand, modelsCommand, versionsCommand, showCommand, statusCommand, tagCommand, untagCommand, inferCommand, convertCommand, serveCommand, tokenCommand, featuresCommand, pipelineCommand, enrichCommand, trainingSetCommand, lineageCommand, registryCommand, jobsCommand, workerCommand]) {
     program.addCommand(make().exitOverride().configureOutput({ outputError: () => {} }))
   }
   program.addCommand(fetchCommand().exitOverride().configureOutput({ outputError: () => {} }))

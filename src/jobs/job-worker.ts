@@ -145,14 +145,30 @@ export class JobWorker {
   }
 
   /**
-   * Stops taking jobs. With `drain` running jobs finish; without, they are aborted and a job whose
-   * handler gives up goes back to the queue at once for another worker.
+   * Stops taking jobs. With `drain` running jobs finish — for at most `graceMs` when given, after
+   * which they are aborted and handed back to the queue at once for another worker (without
+   * waiting for handlers that ignore the abort). Without `drain` they are aborted at once; a job
+   * whose handler gives up goes back to the queue.
    */
-  async stop(opts: { drain?: boolean } = {}): Promise<void> {
+  async stop(opts: { drain?: boolean; graceMs?: number } = {}): Promise<void> {
     this.#stopped = true
     this.#wake?.()
     if (!opts.drain) for (const r of this.#running.values()) r.abort.abort('worker stopped')
     await this.#loop
-    await Promise.allSettled([...this.#running.values()].map((r) => r.done))
+    const all = Promise.allSettled([...this.#running.values()].map((r) => r.done))
+    if (!opts.drain || opts.graceMs === undefined) {
+      await all
+      return
+    }
+    let timer: NodeJS.Timeout | undefined
+    const late = await Promise.race([all.then(() => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(true), opts.graceMs) })])
+    clearTimeout(timer)
+    if (!late) return
+    await Promise.allSettled([...this.#running.entries()].map(async ([id, r]) => {
+      r.abort.abort('lease lost')
+      this.#running.delete(id)
+      await this.#opts.queue.release(id, this.id)
+      this.#opts.onJob?.({ ...(await this.#opts.queue.get(id)) }, 'ended', 'released')
+    }))
   }
 }

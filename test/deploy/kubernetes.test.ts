@@ -49,6 +49,14 @@ describe('Kubernetes manifests', () => {
     for (const component of ['serve', 'worker']) {
       const d = deployment(component)
       assert.deepEqual(d.spec.selector.matchLabels, d.spec.template.metadata.labels, `${component} selector matches its pods`)
+    }
+    // The worker serves no HTTP: no port, no HTTP probe, and no Service selects it.
+    const [w] = deployment('worker').spec.template.spec.containers
+    assert.equal(w.args[0], 'worker')
+    assert.equal(w.ports, undefined)
+    assert.equal(w.readinessProbe?.httpGet ?? w.livenessProbe?.httpGet, undefined)
+    for (const component of ['serve']) {
+      const d = deployment(component)
       const [c] = d.spec.template.spec.containers
       assert.equal(c.args[0], 'serve')
       assert.equal(c.readinessProbe.httpGet.path, '/v2/health/ready')
@@ -63,12 +71,16 @@ describe('Kubernetes manifests', () => {
 
   it('gives pods time to leave the Service and drain before they are killed', () => {
     assert.ok(DRAIN_S > 0)
-    for (const component of ['serve', 'worker']) {
-      const spec = deployment(component).spec.template.spec
-      const preStop = spec.containers[0].lifecycle?.preStop?.exec?.command
-      const sleep = preStop ? Number(preStop[1]) : 0
-      assert.ok(spec.terminationGracePeriodSeconds >= sleep + DRAIN_S, `${component}: grace ${spec.terminationGracePeriodSeconds} s >= preStop ${sleep} s + drain ${DRAIN_S} s`)
-    }
+    const serve = deployment('serve').spec.template.spec
+    const preStop = serve.containers[0].lifecycle?.preStop?.exec?.command
+    const sleep = preStop ? Number(preStop[1]) : 0
+    assert.ok(serve.terminationGracePeriodSeconds >= sleep + DRAIN_S, `serve: grace ${serve.terminationGracePeriodSeconds} s >= preStop ${sleep} s + drain ${DRAIN_S} s`)
+    // A worker drains its running jobs for --drain-seconds, then hands the rest back to the queue.
+    const worker = deployment('worker').spec.template.spec
+    const args: string[] = worker.containers[0].args
+    const drain = Number(args[args.indexOf('--drain-seconds') + 1])
+    assert.ok(drain > 0, 'the worker sets --drain-seconds')
+    assert.ok(worker.terminationGracePeriodSeconds >= drain + 5, `worker: grace ${worker.terminationGracePeriodSeconds} s >= drain ${drain} s + 5 s to hand jobs back`)
   })
 
   it('sets only variables Quiver reads, from the ConfigMap and Secret it defines', () => {
