@@ -1,5 +1,5 @@
 /** Other registries in process: rows in `model_registries`, sources over HTTP, imports through the one upload path. */
-import { Conflict, InvalidInput, NotFound } from '../errors.js'
+import { Conflict, InvalidInput, NotFound, Unsupported } from '../errors.js'
 import type { VersionRecord } from '../records/version-record.js'
 import { assertValidName } from '../registry/names.js'
 import { DEFAULT_WORKSPACE } from '../registry/registry.js'
@@ -33,8 +33,11 @@ export class LocalRegistryApi implements RegistryApi {
       throw new InvalidInput(`registry URL ${JSON.stringify(req.url)} is not a URL; expected e.g. http://127.0.0.1:5000`, { field: 'url', got: req.url })
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidInput(`registry URL ${JSON.stringify(req.url)} must start with http:// or https://`, { field: 'url', got: req.url })
+    if (req.token_env !== undefined && (typeof req.token_env !== 'string' || !ENV_NAME.test(req.token_env))) {
+      throw new InvalidInput(`token_env must name an environment variable (letters, digits, _), got ${JSON.stringify(req.token_env)}`, { field: 'token_env', expected: 'e.g. PEER_TOKEN', got: String(req.token_env) })
+    }
     const workspace = opts.workspace ?? DEFAULT_WORKSPACE
-    const added = await this.#store.add({ workspace, name: req.name, type: req.type, url: url.href.replace(/\/+$/, '') })
+    const added = await this.#store.add({ workspace, name: req.name, type: req.type, url: url.href.replace(/\/+$/, ''), token_env: req.token_env ?? null })
     if (!added) throw new Conflict(`workspace '${workspace}' already has a registry named '${req.name}'`)
     return added
   }
@@ -82,7 +85,19 @@ export class LocalRegistryApi implements RegistryApi {
     const workspace = opts.workspace ?? DEFAULT_WORKSPACE
     const row = await this.#store.get(workspace, name)
     if (!row) throw new NotFound(`workspace '${workspace}' has no registry named '${name}'; add it with quiver registry add ${name} --type mlflow|quiver --url URL`)
-    const target = { name: row.name, url: row.url }
+    const target = { name: row.name, url: row.url, tokenEnv: row.token_env, headers: authHeaders(row) }
     return { row, source: row.type === 'mlflow' ? new MlflowSource(target) : new QuiverSource(target) }
   }
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/** `Authorization: Bearer` from the registry's token variable, read at each call so a changed token is used at once. */
+function authHeaders(row: StoredModelRegistry): Record<string, string> {
+  if (!row.token_env) return {}
+  const token = process.env[row.token_env]
+  if (!token) {
+    throw new Unsupported(`registry '${row.name}' takes its token from the environment variable ${row.token_env}, which is not set in the process calling it; set it where Quiver runs (the server, when using --server)`, { registry: row.name, token_env: row.token_env })
+  }
+  return { authorization: `Bearer ${token}` }
 }

@@ -11,6 +11,8 @@ export interface ExternalRegistry {
   name: string
   type: RegistryType
   url: string
+  /** The environment variable its token is read from (by the process that calls it), or null. */
+  token_env: string | null
   created_at: string
 }
 
@@ -18,6 +20,12 @@ export interface AddRegistryRequest {
   name: string
   type: RegistryType
   url: string
+  /**
+   * For a registry that needs a token (a Quiver peer running `serve --auth`, an MLflow server
+   * behind a bearer token): the environment variable holding it, read when the registry is called
+   * and sent as `Authorization: Bearer …`. The token itself is never stored.
+   */
+  token_env?: string
 }
 
 export interface ImportRequest {

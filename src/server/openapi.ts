@@ -103,7 +103,7 @@ export function openApiDocument(): OpenApiDocument {
       '/v1/registries': {
         get: v1('List the registries models are imported from', { parameters: [WORKSPACE] }, { description: 'registries', content: json({ type: 'array', items: { type: 'object' } }) }),
         post: v1('Add a registry (type mlflow or quiver)', {
-          parameters: [WORKSPACE], requestBody: { required: true, content: json({ type: 'object', required: ['name', 'type', 'url'], properties: { name: str, type: { enum: ['mlflow', 'quiver'] }, url: str } }) },
+          parameters: [WORKSPACE], requestBody: { required: true, content: json({ type: 'object', required: ['name', 'type', 'url'], properties: { name: str, type: { enum: ['mlflow', 'quiver'] }, url: str, token_env: { type: 'string', description: 'environment variable of the server holding the registry\'s token' } } }) },
         }, { description: 'registry', content: json({ type: 'object' }) }, '201'),
       },
       '/v1/registries/{registry}/models': { get: v1('List the models of a registry', { parameters: [path('registry', 'registry name'), WORKSPACE] }, { description: 'models', content: json({ type: 'array', items: { type: 'object' } }) }) },

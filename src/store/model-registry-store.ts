@@ -1,4 +1,4 @@
-/** Other registries a workspace imports models from: name, type and URL, one row each. */
+/** Other registries a workspace imports models from: name, type, URL and token variable, one row each. */
 import type { SqlDriver } from './driver.js'
 
 export interface StoredModelRegistry {
@@ -6,6 +6,8 @@ export interface StoredModelRegistry {
   name: string
   type: 'mlflow' | 'quiver'
   url: string
+  /** The environment variable holding its token, or null when it needs none. */
+  token_env: string | null
   created_at: string
 }
 
@@ -14,13 +16,14 @@ interface Row {
   name: string
   type: 'mlflow' | 'quiver'
   url: string
+  token_env: string | null
   created_at: Date | string
 }
 
-const SELECT = `SELECT w.name AS workspace, r.name, r.type, r.url, r.created_at FROM model_registries r JOIN workspaces w ON w.id = r.workspace_id`
+const SELECT = `SELECT w.name AS workspace, r.name, r.type, r.url, r.token_env, r.created_at FROM model_registries r JOIN workspaces w ON w.id = r.workspace_id`
 
 function toRecord(r: Row): StoredModelRegistry {
-  return { workspace: r.workspace, name: r.name, type: r.type, url: r.url, created_at: (r.created_at instanceof Date ? r.created_at : new Date(r.created_at)).toISOString() }
+  return { workspace: r.workspace, name: r.name, type: r.type, url: r.url, token_env: r.token_env ?? null, created_at: (r.created_at instanceof Date ? r.created_at : new Date(r.created_at)).toISOString() }
 }
 
 export class SqlModelRegistryStore {
@@ -36,8 +39,8 @@ export class SqlModelRegistryStore {
       await tx.query('INSERT INTO workspaces (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [r.workspace])
       const [ws] = await tx.query<{ id: string }>('SELECT id FROM workspaces WHERE name = $1', [r.workspace])
       const inserted = await tx.query<{ id: string }>(
-        'INSERT INTO model_registries (workspace_id, name, type, url) VALUES ($1, $2, $3, $4) ON CONFLICT (workspace_id, name) DO NOTHING RETURNING id',
-        [ws!.id, r.name, r.type, r.url],
+        'INSERT INTO model_registries (workspace_id, name, type, url, token_env) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (workspace_id, name) DO NOTHING RETURNING id',
+        [ws!.id, r.name, r.type, r.url, r.token_env],
       )
       if (inserted.length === 0) return null
       const [row] = await tx.query<Row>(`${SELECT} WHERE r.id = $1`, [inserted[0]!.id])

@@ -12,10 +12,12 @@ export function registryCommand(): Command {
     .argument('<name>', 'its name here (DNS label)')
     .addOption(new Option('--type <type>', 'mlflow (a tracking server\'s REST API) or quiver (another Quiver server)').choices(['mlflow', 'quiver']).makeOptionMandatory())
     .requiredOption('--url <url>', 'its base URL, e.g. http://127.0.0.1:5000')
+    .option('--token-env <var>', 'the environment variable holding its token (a Quiver peer running serve --auth); read at each call, never stored')
     .action(async (name: string, o, cmd: Command) => {
-      const added = await withApi(cmd, (api, g) => api.registries.add({ name, type: o.type as RegistryType, url: o.url }, { workspace: g.workspace }))
+      const req = { name, type: o.type as RegistryType, url: o.url, ...(o.tokenEnv === undefined ? {} : { token_env: o.tokenEnv as string }) }
+      const added = await withApi(cmd, (api, g) => api.registries.add(req, { workspace: g.workspace }))
       if (cmd.optsWithGlobals().json) return printJson(added)
-      process.stdout.write(`registry ${added.name} (${added.type}) at ${added.url}\n`)
+      process.stdout.write(`registry ${added.name} (${added.type}) at ${added.url}${added.token_env ? `, token from $${added.token_env}` : ''}\n`)
     })
 
   registry.command('list')

@@ -1,6 +1,6 @@
 /** Requests to another registry, with one vocabulary of errors: unreachable, not there, refused. */
 import { Readable } from 'node:stream'
-import { errorMessage, NotFound, RuntimeFailure } from '../../errors.js'
+import { errorMessage, NotFound, RuntimeFailure, Unsupported } from '../../errors.js'
 
 const TIMEOUT_MS = 30_000
 
@@ -8,6 +8,8 @@ export interface RegistryTarget {
   /** The registry's name in this workspace, for messages. */
   name: string
   url: string
+  /** The environment variable its token came from, for messages; null when it has none. */
+  tokenEnv?: string | null
   headers?: Record<string, string>
 }
 
@@ -22,6 +24,7 @@ async function request(target: RegistryTarget, path: string, what: string): Prom
   }
   if (res.ok) return res
   const text = await res.text().catch(() => '')
+  if (res.status === 401 || res.status === 403) throw refusedToken(target, res.status, what, peerMessage(text))
   if (res.status === 404 || /RESOURCE_DOES_NOT_EXIST/.test(text)) throw new NotFound(`${what} does not exist in registry '${target.name}' (${target.url})`, { registry: target.name })
   throw new RuntimeFailure(`registry '${target.name}' answered HTTP ${res.status} for ${what}: ${peerMessage(text)}`, { registry: target.name, status: res.status })
 }
@@ -44,6 +47,13 @@ export async function getStream(target: RegistryTarget, path: string, what: stri
 
 export async function getText(target: RegistryTarget, path: string, what: string): Promise<string> {
   return (await request(target, path, what)).text()
+}
+
+function refusedToken(target: RegistryTarget, status: number, what: string, message: string): Unsupported {
+  const fix = target.tokenEnv
+    ? `the token in ${target.tokenEnv} is not one it accepts`
+    : `it needs a token: add a registry for it with quiver registry add NAME --type TYPE --url URL --token-env VAR, VAR holding a token that server accepts`
+  return new Unsupported(`registry '${target.name}' (${target.url}) refused ${what} with HTTP ${status} (${message}): ${fix}`, { registry: target.name, status })
 }
 
 function peerMessage(text: string): string {

@@ -25,7 +25,8 @@ export function registryRoutes(deps: ServerDeps): Hono<AppEnv> {
   app.post('/registries', async (c) => {
     requireRole(c, 'editor', 'add registries')
     const b = await body(c.req.raw)
-    const added = await api.registries.add({ name: text(b.name, 'name')!, type: text(b.type, 'type') as RegistryType, url: text(b.url, 'url')! }, scopeOf(c))
+    const tokenEnv = text(b.token_env, 'token_env', false)
+    const added = await api.registries.add({ name: text(b.name, 'name')!, type: text(b.type, 'type') as RegistryType, url: text(b.url, 'url')!, ...(tokenEnv === undefined ? {} : { token_env: tokenEnv }) }, scopeOf(c))
     return c.json(added, 201)
   })
 
