@@ -1,4 +1,5 @@
 /** Offline features in process: batch enrichment, point-in-time training sets, lineage. */
+import { resolve } from 'node:path'
 import { Unsupported } from '../errors.js'
 import type { FeatureSetDefinition } from '../features/definition.js'
 import type { DerivedModels } from '../features/derived.js'
@@ -34,8 +35,17 @@ export class LocalOfflineFeatures {
     }
   }
 
-  enrich(req: EnrichRequest, opts: ScopeOptions = {}): Promise<OfflineResult> {
-    return enrich(req, this.#offline(opts))
+  /** Enriches, then records input → output, each requested feature → output and each model version used → output. */
+  async enrich(req: EnrichRequest, opts: ScopeOptions = {}): Promise<OfflineResult> {
+    const result = await enrich(req, this.#offline(opts))
+    const output = resolve(req.output)
+    const edge = (from_kind: string, from_ref: string, relation: string) => ({ from_kind, from_ref, to_kind: NODE.enriched, to_ref: output, relation })
+    await this.#deps.store.addLineage([
+      edge(NODE.source, resolve(req.input), 'input_of'),
+      ...(req.features ?? []).map((f) => edge(NODE.feature, f, 'feature_of')),
+      ...[...new Set(Object.values(result.models))].map((m) => edge(NODE.model, m, 'computes')),
+    ])
+    return result
   }
 
   async trainingSet(req: TrainingSetRequest, opts: ScopeOptions = {}): Promise<OfflineResult> {

@@ -3,7 +3,7 @@ import type { LineageEdge } from '../store/feature-set-store.js'
 import type { VersionRecord } from '../records/version-record.js'
 import { inputFeatures, type FeatureSetDefinition } from './definition.js'
 
-export const NODE = { source: 'source', set: 'feature_set', feature: 'feature', model: 'model_version', trainingSet: 'training_set' } as const
+export const NODE = { source: 'source', set: 'feature_set', feature: 'feature', model: 'model_version', trainingSet: 'training_set', enriched: 'enriched_table' } as const
 
 export function definitionLineage(def: FeatureSetDefinition, models: ReadonlyMap<string, VersionRecord>): LineageEdge[] {
   const edges: LineageEdge[] = []

@@ -95,6 +95,16 @@ describe('offline features: enrich and point-in-time training sets', () => {
     await writeParquet(join(w.dir, 'abc.parquet'), `SELECT 1.0::DOUBLE AS a, 2.0::DOUBLE AS b, 4.0::DOUBLE AS c UNION ALL SELECT 3.0, 1.0, 0.5`)
     await w.api.features.enrich({ input: join(w.dir, 'abc.parquet'), output: one, model: 'score', inputs: ['a', 'b', 'c'], as: 's' })
     assert.deepEqual((await rowsOf(one)).map((x) => x.s), [f32(1 - 2 + 2), f32(3 - 1 + 0.25)])
+
+    // Each output is recorded downstream of its input, the features asked for and the model versions that computed them.
+    const up = await w.api.features.lineage(out, { direction: 'upstream' })
+    assert.deepEqual(up.root, [`enriched_table:${out}`])
+    const from = (relation: string) => up.edges.filter((e) => e.to === `enriched_table:${out}` && e.relation === relation).map((e) => e.from).sort()
+    assert.deepEqual(from('input_of'), [`source:${input}`])
+    assert.deepEqual(from('feature_of'), ['feature:users.fraud', 'feature:users.risk'])
+    assert.deepEqual(from('computes').map((m) => m.replace(/:[0-9a-f-]{36}$/, '')), ['model_version:risk', 'model_version:score'])
+    const scored = await w.api.features.lineage('score', { direction: 'downstream' })
+    assert.ok(scored.nodes.some((n) => n.kind === 'enriched_table' && n.ref === one), 'the one-model form is recorded under its model')
   })
 
   it('enriches the latest source rows to exactly what online fetch answers after materialize', async () => {
