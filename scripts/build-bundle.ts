@@ -101,8 +101,7 @@ async function bundle(entries: Record<string, string>, outdir: string, externalP
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    // QuiverError names itself after its class (`new.target.name`); bundling must not rename classes.
-    keepNames: true,
+    // No keepNames: it wraps every function and closure in a naming call, on every creation.
     external: externalPackages.flatMap((d) => [d, `${d}/*`]),
     banner: { js: REQUIRE_SHIM },
     write: false,

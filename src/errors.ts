@@ -31,8 +31,21 @@ export class QuiverError extends Error {
     super(message, options)
     this.code = code
     this.details = details
-    this.name = new.target.name
+    this.name = new.target === QuiverError ? 'QuiverError' : CLASS_NAMES[code]
   }
+}
+
+/** Each subclass's name, written out: the bundle does not keep class names (keeping them costs every closure a call). */
+const CLASS_NAMES: Record<ErrorCode, string> = {
+  not_found: 'NotFound',
+  invalid_input: 'InvalidInput',
+  conflict: 'Conflict',
+  unauthorized: 'Unauthorized',
+  runtime_failure: 'RuntimeFailure',
+  unsupported: 'Unsupported',
+  not_ready: 'NotReady',
+  too_large: 'TooLarge',
+  internal: 'QuiverError',
 }
 
 /** A model, version, tag, workspace or other named thing does not exist. */

@@ -19,7 +19,7 @@ export function conformTable(table: arrow.Table, schema: ModelSchema, nullsAllow
   const names = table.schema.fields.map((f) => f.name)
   checkFieldNames(names, schema)
   const arrowSchema = arrowSchemaOf(schema)
-  if (arrow.util.compareSchemas(table.schema, arrowSchema) && !anyRefusedNull(table, schema, nullsAllowed)) return table
+  if ((table.schema === arrowSchema || arrow.util.compareSchemas(table.schema, arrowSchema)) && !anyRefusedNull(table, schema, nullsAllowed)) return table
   const source = schema.map((f) => names.indexOf(f.name))
   const structType = new arrow.Struct(arrowSchema.fields)
   const batches: arrow.RecordBatch[] = []

@@ -88,16 +88,17 @@ export function inferenceFastLane(deps: ServerDeps, record: (r: AnsweredRequest)
       out = errorAnswer(route.door, err, logger)
     }
     const accepted = header(req, 'accept-encoding')
-    let bytes = typeof out.body === 'string' ? Buffer.from(out.body, 'utf8') : out.body
     const headers: Record<string, string | number> = { ...out.headers }
+    let payload = out.body
     if (accepted && isCompressible(out.headers['content-type'])) {
-      const compressed = await compressBody(bytes, accepted)
-      bytes = compressed.body
+      const compressed = await compressBody(typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload, accepted)
+      payload = compressed.body
       Object.assign(headers, compressed.headers)
     }
-    headers['content-length'] = bytes.byteLength
+    // A string body goes out as it is: node writes it with the head in one piece.
+    headers['content-length'] = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.byteLength
     res.writeHead(out.status, headers)
-    res.end(bytes)
+    res.end(payload)
     const model = route.features === 'fetch' ? undefined : route.door === 'v2' || route.version === undefined ? route.name : versionRef(route.name, route.version)
     await record({ method: req.method!, route: route.pattern, status: out.status, seconds: (performance.now() - start) / 1000, requestedWorkspace: workspace, model })
   }

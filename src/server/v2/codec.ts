@@ -7,7 +7,8 @@
  */
 import * as arrow from 'apache-arrow'
 import { InvalidInput, Unsupported } from '../../errors.js'
-import { toArrowField, typeLabel, type ModelSchema, type SchemaField } from '../../data/schema.js'
+import { toArrowSchema, typeLabel, type ModelSchema, type SchemaField } from '../../data/schema.js'
+import { recordBatchOf, tableOf } from '../../data/arrow-fast.js'
 import { columnToTensor, fieldTensorShape, tensorToColumn, type TensorData } from '../../data/tensor.js'
 import { checkedElementCount } from './tensor-claims.js'
 import { describeInvalidUtf8, invalidUtf8At } from '../../data/text-bytes.js'
@@ -81,11 +82,11 @@ export function requestToTable(
     }
     columns.push(vector.data[0]!)
   }
-  const arrowSchema = new arrow.Schema(schema.map(toArrowField))
+  // The schema object is the one made once per model schema, so checks downstream see it as the same.
+  const arrowSchema = toArrowSchema(schema)
   // A tensor model without inputs still runs once per request.
   const length = rows ?? (whole ? 1 : 0)
-  const struct = arrow.makeData({ type: new arrow.Struct(arrowSchema.fields), length, nullCount: 0, children: columns })
-  return new arrow.Table(arrowSchema, [new arrow.RecordBatch(arrowSchema, struct)])
+  return tableOf(arrowSchema, [recordBatchOf(arrowSchema, columns, length)])
 }
 
 function inputToColumn(input: RequestInput, field: SchemaField, binary: Uint8Array | undefined, whole: boolean): arrow.Vector {
