@@ -152,6 +152,16 @@ for (const store of ['embedded', 'redis'] as const) for (const door of ['in proc
         const subset = await (await fetch(`${server!.url}/v1/features/users/schema?features=risk`)).json() as Record<string, unknown>
         const rows = avroType(subset, true).fromBuffer(Buffer.from(await many.arrayBuffer())) as { features: { risk: number } }[]
         assert.deepEqual(rows.map((r) => r.features.risk), [riskOf(31, 10, 1200), riskOf(40, 10, 5000)])
+
+        // fetch-inference: the schema of the features whose inference names the model, by their declared types.
+        const inferred = await fetch(`${server!.url}/v1/models/risk%231/fetch-inference`, {
+          method: 'POST', headers: { 'content-type': 'application/json', accept: 'avro/binary' }, body: JSON.stringify({ keys: [{ user_id: 1 }, { user_id: 99 }] }),
+        })
+        assert.equal(inferred.status, 200)
+        const riskSchema = await (await fetch(`${server!.url}/v1/features/users/schema?features=risk,city_risk`)).json() as Record<string, unknown>
+        const scored = avroType(riskSchema, true).fromBuffer(Buffer.from(await inferred.arrayBuffer())) as ({ features: { risk: number | null; city_risk: number | null } } & FetchResult)[]
+        assert.deepEqual(scored.map((r) => r.features.risk), [riskOf(31, 10, 1200), null])
+        assert.deepEqual(scored[1]!.missing, ['risk', 'city_risk'])
       })
 
       it('answers fetch and fetch-inference off the fast lane exactly as the app does', async (t) => {

@@ -8,7 +8,9 @@ import type { QuiverApi, ScopeOptions } from '../../api/quiver-api.js'
 import type { EntityKey, FetchResult } from '../../api/feature-api.js'
 import { InvalidInput } from '../../errors.js'
 import { encodeFetchAvro } from '../../features/avro.js'
+import { inferenceUse } from '../../features/fetch-inference.js'
 import { keyFromText } from '../../features/online-fetch.js'
+import { DEFAULT_WORKSPACE } from '../../registry/registry.js'
 import { jsonAnswer, type Answer } from '../answer.js'
 import { mediaType, parseJson } from '../body.js'
 
@@ -69,10 +71,9 @@ export async function featureFetchAnswer(api: QuiverApi, set: string, scope: Sco
 export async function fetchInferenceAnswer(api: QuiverApi, ref: string, scope: ScopeOptions, req: { accept: string | undefined; body: Uint8Array }): Promise<Answer> {
   const body = fetchBody(req.body, 'the fetch-inference request')
   const results = await api.features.fetchInference(ref, body.keys, { ...scope, set: body.set })
-  let set = body.set
-  if (set === undefined && mediaType(req.accept) === AVRO) {
-    const names = Object.keys(results[0]?.features ?? {})
-    set = (await api.features.list(scope)).find((s) => names.every((f) => s.definition.features.some((x) => x.name === f && x.inference)))?.name
-  }
-  return resultsAnswer(api, set, scope, results, body.many, Object.keys(results[0]?.features ?? {}), req.accept)
+  if (mediaType(req.accept) !== AVRO) return jsonAnswer(JSON.stringify(body.many ? results : results[0]))
+  // The schema of the set and features fetch-inference chose, from their declared types.
+  const sets = body.set ? [await api.features.show(body.set, scope)] : await api.features.list(scope)
+  const { record, features } = inferenceUse(sets, ref, { workspace: scope.workspace ?? DEFAULT_WORKSPACE, set: body.set })
+  return { status: 200, headers: { 'content-type': AVRO }, body: encodeFetchAvro(record, results, features.map((f) => f.name), body.many) }
 }
