@@ -87,7 +87,7 @@ async function startServerProcess(): Promise<ServerProcess> {
   }
 }
 
-function listeningUrl(child: ChildProcess): Promise<string> {
+export function listeningUrl(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = ''
     let err = ''
