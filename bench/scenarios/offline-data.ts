@@ -52,11 +52,24 @@ function pair(name: string, floorName: string, make: () => { setup(d: string): P
     ready ??= impl.setup(d)
     await ready
   }
-  const floor: Scenario = { name: floorName, budget: ONCE, setup, run: () => impl.floor(), teardown: release }
+  // CPU time of the whole process (DuckDB's threads included) per run: on a shared machine it moves
+  // far less than wall time, so it is reported beside the wall-time ratio.
+  const cpu = { ours: [] as number[], floor: [] as number[] }
+  const timed = async (into: number[], run: () => Promise<number>) => {
+    const start = process.cpuUsage()
+    const rows = await run()
+    const used = process.cpuUsage(start)
+    into.push((used.user + used.system) / 1000)
+    return rows
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
+  const floor: Scenario = { name: floorName, budget: ONCE, setup, run: () => timed(cpu.floor, impl.floor), teardown: release }
   const ours: Scenario = {
-    name, competitor: floorName, budget: ONCE, setup, run: () => impl.ours(),
+    name, competitor: floorName, budget: ONCE, setup, run: () => timed(cpu.ours, impl.ours),
     async teardown() {
-      notes = (await impl.rss?.()) ?? []
+      const o = median(cpu.ours)
+      const f = median(cpu.floor)
+      notes = [`CPU ms per run (median, all threads): ours ${o.toFixed(0)}, ${floorName} ${f.toFixed(0)}, ratio ${(f / o).toFixed(2)}×`, ...((await impl.rss?.()) ?? [])]
       await release()
     },
     notes: () => notes,
