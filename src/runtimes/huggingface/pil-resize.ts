@@ -63,30 +63,33 @@ function coefficients(inSize: number, outSize: number, resample: Resample): Coef
   return { ksize, bounds, kk }
 }
 
+/** Sums are 32-bit integers as in Pillow: at most 255 · 2^22 · (the weights' positive part, < 1.3) < 2^31. */
 function clip8(v: number): number {
-  if (v >= 2 ** (PRECISION_BITS + 8)) return 255
+  if (v >= 1 << (PRECISION_BITS + 8)) return 255
   if (v <= 0) return 0
-  return Math.floor(v / (1 << PRECISION_BITS))
+  return v >> PRECISION_BITS
 }
 
-/** One pass along rows (`horizontal`) or columns; `first` is the first source row the vertical pass reads. */
-function pass(src: RgbImage, c: Coefficients, outW: number, outH: number, horizontal: boolean, first: number): RgbImage {
+/** The horizontal pass over source rows `first` … `first + outH - 1`. */
+function horizontalPass(src: RgbImage, c: Coefficients, outW: number, outH: number, first: number): RgbImage {
   const out = new Uint8Array(outW * outH * 3)
+  const { bounds, kk, ksize } = c
+  const px = src.pixels
   const half = 1 << (PRECISION_BITS - 1)
   for (let y = 0; y < outH; y++) {
+    const row = (y + first) * src.width
     for (let x = 0; x < outW; x++) {
-      const o = horizontal ? x : y
-      const min = c.bounds[o * 2]!
-      const count = c.bounds[o * 2 + 1]!
+      const count = bounds[x * 2 + 1]!
+      const k0 = x * ksize
+      let p = (row + bounds[x * 2]!) * 3
       let r = half
       let g = half
       let b = half
-      for (let j = 0; j < count; j++) {
-        const w = c.kk[o * c.ksize + j]!
-        const p = horizontal ? ((y + first) * src.width + min + j) * 3 : ((min - first + j) * src.width + x) * 3
-        r += src.pixels[p]! * w
-        g += src.pixels[p + 1]! * w
-        b += src.pixels[p + 2]! * w
+      for (let j = 0; j < count; j++, p += 3) {
+        const w = kk[k0 + j]!
+        r = (r + Math.imul(px[p]!, w)) | 0
+        g = (g + Math.imul(px[p + 1]!, w)) | 0
+        b = (b + Math.imul(px[p + 2]!, w)) | 0
       }
       const q = (y * outW + x) * 3
       out[q] = clip8(r)
@@ -95,6 +98,30 @@ function pass(src: RgbImage, c: Coefficients, outW: number, outH: number, horizo
     }
   }
   return { height: outH, width: outW, pixels: out }
+}
+
+/** The vertical pass; the source's row 0 is the original's row `first`. */
+function verticalPass(src: RgbImage, c: Coefficients, outH: number, first: number): RgbImage {
+  const width = src.width
+  const rowLen = width * 3
+  const out = new Uint8Array(outH * rowLen)
+  const acc = new Int32Array(rowLen)
+  const { bounds, kk, ksize } = c
+  const px = src.pixels
+  const half = 1 << (PRECISION_BITS - 1)
+  for (let y = 0; y < outH; y++) {
+    acc.fill(half)
+    const count = bounds[y * 2 + 1]!
+    const from = bounds[y * 2]! - first
+    for (let j = 0; j < count; j++) {
+      const w = kk[y * ksize + j]!
+      const p = (from + j) * rowLen
+      for (let i = 0; i < rowLen; i++) acc[i] = (acc[i]! + Math.imul(px[p + i]!, w)) | 0
+    }
+    const q = y * rowLen
+    for (let i = 0; i < rowLen; i++) out[q + i] = clip8(acc[i]!)
+  }
+  return { height: outH, width, pixels: out }
 }
 
 /** The image resized to `height` × `width` as Pillow resizes it; the same image when the size already fits. */
@@ -108,9 +135,9 @@ export function resizeRgb(img: RgbImage, height: number, width: number, resample
   let cur = img
   let offset = 0
   if (img.width !== width) {
-    cur = pass(img, horiz, width, last - first, true, first)
+    cur = horizontalPass(img, horiz, width, last - first, first)
     offset = first
   }
-  if (img.height !== height) cur = pass(cur, vert, width, height, false, offset)
+  if (img.height !== height) cur = verticalPass(cur, vert, height, offset)
   return cur
 }
