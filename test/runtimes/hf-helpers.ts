@@ -29,12 +29,13 @@ export async function buildTinyBert(t: TestContext, task: string, cases: unknown
 
 const IMAGE_BUILDER = fileURLToPath(new URL('../fixtures/huggingface/build_tiny_image_classifier.py', import.meta.url))
 
-/** Builds the tiny image classifier (Pillow filter `resample`: 2 bilinear, 3 bicubic) and the torch reference for `cases`. */
-export async function buildTinyImageClassifier(t: TestContext, resample: 2 | 3, cases: unknown[], name: string): Promise<{ dir: string; reference: unknown[] } | null> {
+/** Builds the tiny image classifier (Pillow filter `resample`: 2 bilinear, 3 bicubic; `processor` settings replacing the defaults) and the torch reference for `cases`. */
+export async function buildTinyImageClassifier(t: TestContext, resample: 2 | 3, cases: unknown[], name: string, processor: Record<string, unknown> = {}): Promise<{ dir: string; reference: unknown[] } | null> {
   if (python === undefined) python = (await pythonOr(t, ['torch', 'numpy']))?.executable ?? null
   if (!python) return null
   const dir = join(hfRoot, name)
   writeFileSync(join(hfRoot, `${name}-cases.json`), JSON.stringify(cases))
-  execFileSync(python, [IMAGE_BUILDER, dir, String(resample), join(hfRoot, `${name}-cases.json`)], { stdio: 'pipe' })
+  writeFileSync(join(hfRoot, `${name}-processor.json`), JSON.stringify(processor))
+  execFileSync(python, [IMAGE_BUILDER, dir, String(resample), join(hfRoot, `${name}-cases.json`), join(hfRoot, `${name}-processor.json`)], { stdio: 'pipe' })
   return { dir, reference: JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) }
 }

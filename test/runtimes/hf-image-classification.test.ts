@@ -13,6 +13,7 @@ import { createLocalQuiver } from '../../src/api/create-local.js'
 import { mulberry32 } from '../../src/data/seeded-random.js'
 import { readTable } from '../../src/data/table-input.js'
 import { loadHfModel } from '../../src/runtimes/huggingface/hf-model.js'
+import { parseImageProcessor, processImage } from '../../src/runtimes/huggingface/image-processor.js'
 import { HuggingFaceRuntime } from '../../src/runtimes/huggingface/hf-runtime.js'
 import { resizeRgb, type Resample, type RgbImage } from '../../src/runtimes/huggingface/pil-resize.js'
 import { assertClose } from '../helpers/compare.js'
@@ -86,6 +87,41 @@ describe('hugging-face-image-classification', () => {
     assertResizedLikeTorch('bicubic', built.reference as Reference[], MID_IMAGES, 1.25)
   })
 
+  /** Settings of other image processors: their resize, crop and padding geometry, each against torch. */
+  const GEOMETRIES: [string, Record<string, unknown>][] = [
+    ['ConvNeXt (shortest edge 8 / crop_pct 0.875, then an 8 × 8 crop)', { image_processor_type: 'ConvNextImageProcessor', size: { shortest_edge: 8 }, crop_pct: 0.875 }],
+    ['DeiT (10 × 10, then an 8 × 8 center crop)', { size: { height: 10, width: 10 }, do_center_crop: true, crop_size: { height: 8, width: 8 } }],
+    ['CLIP (shortest edge 8, then an 8 × 8 center crop)', { image_processor_type: 'CLIPImageProcessor', size: { shortest_edge: 8 }, do_center_crop: true, crop_size: { height: 8, width: 8 } }],
+    ['a crop larger than the image (6 × 7, padded with zeros to 8 × 8)', { size: { height: 6, width: 7 }, do_center_crop: true, crop_size: 8 }],
+  ]
+  for (const [what, settings] of GEOMETRIES) {
+    it(`resizes and crops as ${what}, and scores what it made`, async (t) => {
+      const processor = parseImageProcessor({ size: { height: 8, width: 8 }, resample: 2, ...settings }, 'test.zip')
+      const processed = IMAGES.map((p) => processImage(processor, toRgb(p)))
+      const built = await buildTinyImageClassifier(t, 2, IMAGES.map((image, i) => ({ image, processed: toPixels(processed[i]!) })), `image-${GEOMETRIES.findIndex(([w]) => w === what)}`, settings)
+      if (!built) return
+      const reference = built.reference as Reference[]
+      const written = parseImageProcessor(JSON.parse(readFileSync(join(built.dir, 'model', 'preprocessor_config.json'), 'utf8')), 'model.zip')
+      IMAGES.forEach((p, i) => {
+        const ours = processImage(written, toRgb(p))
+        const theirs = reference[i]!.resized
+        assert.deepEqual([ours.height, ours.width], [theirs.length, theirs[0]!.length], `image ${i} size`)
+        const worst = theirs.flat(2).reduce((m, v, k) => Math.max(m, Math.abs(ours.pixels[k]! - Math.min(255, Math.max(0, v)))), 0)
+        assert.ok(worst <= 1, `image ${i}: a pixel differs from torch's by ${worst.toFixed(3)} levels`)
+      })
+      const zip = join(built.dir, 'model.zip')
+      const ctx = contextFor(zip)
+      const session = await new HuggingFaceRuntime().load(versionOf('hugging-face-image-classification', zip, null as never, null as never), ctx)
+      try {
+        const out = await session.infer(await records(IMAGES.map((inputs) => ({ inputs }))))
+        reference.forEach((r, i) => assertClose((columnValues(out, 'score') as number[][])[i], r.scores, { abs: 1e-5, rel: 1e-4 }, `image ${i} scores`))
+      } finally {
+        await session.close()
+        ctx.cleanup()
+      }
+    })
+  }
+
   it('runs through the API with top_k left out, and refuses bad images and settings naming what is wrong', async (t) => {
     const built = await buildTinyImageClassifier(t, 2, cases('bilinear'), 'image-api')
     if (!built) return
@@ -112,8 +148,9 @@ describe('hugging-face-image-classification', () => {
     }
     const processor = JSON.parse(readFileSync(join(built.dir, 'model', 'preprocessor_config.json'), 'utf8'))
     const settings: [Record<string, unknown>, RegExp][] = [
-      [{ do_center_crop: true }, /preprocessor_config\.json do_center_crop is true; expected false or absent/],
-      [{ size: { shortest_edge: 8 } }, /preprocessor_config\.json size is \{"shortest_edge":8\}; expected \{"height": H, "width": W\}/],
+      [{ do_center_crop: true, crop_size: { height: 8 } }, /preprocessor_config\.json crop_size is \{"height":8\}; expected \{"height": H, "width": W\} or a number/],
+      [{ size: { longest_edge: 8 } }, /preprocessor_config\.json size is \{"longest_edge":8\}; expected \{"height": H, "width": W\}, \{"shortest_edge": N\} or a number/],
+      [{ image_processor_type: 'ConvNextImageProcessor', size: { shortest_edge: 8 }, crop_pct: 0 }, /crop_pct is 0; expected a number in \(0, 1\]/],
       [{ resample: 0 }, /preprocessor_config\.json resample is 0; expected 2 \(bilinear\) or 3 \(bicubic\)/],
       [{ image_std: [0.2, 0, 0.2] }, /image_std is \[0\.2,0,0\.2\]; expected 3 positive numbers/],
     ]
