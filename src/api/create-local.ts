@@ -23,9 +23,7 @@ export interface LocalQuiverOptions {
   onAbandoned?: (failed: Abandoned[]) => void
 }
 
-export function defaultHome(): string {
-  return resolve(process.env.QUIVER_HOME ?? '.quiver')
-}
+export { defaultHome } from './default-home.js'
 
 /**
  * Opens Quiver in this process on its embedded defaults (PGlite and files under `home`), or on

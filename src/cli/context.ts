@@ -14,6 +14,13 @@ export function globalOptions(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals<GlobalOptions>()
 }
 
+let jobsStarted = 0
+
+/** How many queued jobs this process has started while holding a home (each may change the store). */
+export function jobsStartedHere(): number {
+  return jobsStarted
+}
+
 /** The core this command talks to: in process on the home folder, or a server over HTTP. */
 export async function openApi(opts: GlobalOptions): Promise<QuiverApi> {
   if (opts.server) {
@@ -21,12 +28,13 @@ export async function openApi(opts: GlobalOptions): Promise<QuiverApi> {
     return new RemoteQuiverApi({ url: opts.server, token: opts.token ?? process.env.QUIVER_TOKEN })
   }
   oneShotWasm()
-  const { createLocalQuiver, defaultHome } = await import('../api/create-local.js')
+  const [{ createLocalQuiver }, { defaultHome }] = await Promise.all([import('../api/create-local.js'), import('../api/default-home.js')])
   return createLocalQuiver({
     home: opts.home ?? defaultHome(),
     // Jobs earlier commands queued (a --no-wait upload's conversion) run before this one releases the home.
     runJobs: 'earlier',
     onJob: (job, phase, state) => {
+      if (phase === 'started') jobsStarted++
       const what = `job ${job.id} (${job.kind}${typeof job.payload.model === 'string' ? ` ${job.workspace}/${job.payload.model}` : ''})`
       process.stderr.write(phase === 'started' ? `quiver: running queued ${what}\n` : `quiver: ${what} ${state}\n`)
     },

@@ -16,7 +16,7 @@ import { SessionCache } from './session-cache.js'
 export const DEFAULT_CONCURRENCY: Readonly<ConcurrencyLimits> = Object.freeze({ maxActive: 64, maxQueued: 4096 })
 
 export interface InferencePathDeps {
-  registry: Registry
+  registry: Pick<Registry, 'resolveReady'>
   artifacts: ArtifactStore
   runtimes: Runtimes
   concurrency?: Partial<ConcurrencyLimits>

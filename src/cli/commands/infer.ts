@@ -1,10 +1,12 @@
 import { writeFile } from 'node:fs/promises'
-import { extname } from 'node:path'
+import { extname, resolve } from 'node:path'
 import type { Table } from 'apache-arrow'
 import { Command, Option } from 'commander'
+import type { InferInput } from '../../data/infer-input.js'
 import { INPUT_FORMATS, readInputBytes, readInputFile, type InputFormat } from '../../data/input-file.js'
 import { writeTable, type OutputFormat } from '../../data/table-output.js'
-import { withApi } from '../context.js'
+import type { VersionRecord } from '../../records/version-record.js'
+import { globalOptions, jobsStartedHere, withApi } from '../context.js'
 import { resultAsText } from '../result-text.js'
 
 /** SPEC's formats, plus `table`: aligned text for people. */
@@ -26,9 +28,33 @@ export function inferCommand(): Command {
     .action(async (ref: string, o, cmd: Command) => {
       const input = o.input === '-' ? readInputBytes(await readStdin(), o.inputFormat as InputFormat | undefined) : await readInputFile(o.input)
       if (o.output === '-') o.output = undefined
-      const result = await withApi(cmd, (api, g) => api.infer(ref, input, { workspace: g.workspace }))
-      await writeResult(result, o)
+      await writeResult(await inferRef(cmd, ref, input), o)
     })
+}
+
+/**
+ * On an embedded home, a reference resolved by an earlier command while nothing changed since is
+ * run from its snapshot without opening the database; otherwise it is resolved (and, when this
+ * process changed nothing else, its snapshot kept for the next run).
+ */
+async function inferRef(cmd: Command, ref: string, input: InferInput): Promise<Table> {
+  const g = globalOptions(cmd)
+  if (g.server || process.env.QUIVER_DATABASE_URL) return withApi(cmd, (api) => api.infer(ref, input, { workspace: g.workspace }))
+  const [{ defaultHome }, { inferFromSnapshot }] = await Promise.all([import('../../api/default-home.js'), import('../../api/snapshot-inference.js')])
+  const home = resolve(g.home ?? defaultHome())
+  const fast = await inferFromSnapshot(home, g.workspace, ref, input)
+  if (fast) return fast
+  const jobs = jobsStartedHere()
+  let version: VersionRecord | undefined
+  const result = await withApi(cmd, async (api) => {
+    version = await api.readyVersion(ref, { workspace: g.workspace })
+    return api.inferVersion(version, input)
+  })
+  if (version && jobsStartedHere() === jobs) {
+    const { saveResolvedVersion } = await import('../../api/resolved-snapshot.js')
+    await saveResolvedVersion(home, g.workspace, ref, version).catch(() => {})
+  }
+  return result
 }
 
 /** Writes a result table to `--output` or stdout in `--output-format` (by the file's extension, else records). */

@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import type { PGlite, Transaction } from '@electric-sql/pglite'
 import type { SqlDriver, SqlExecutor } from '../driver.js'
 import { HomeLock } from './home-lock.js'
+import { markStoreClosed, markStoreOpen } from './store-epoch.js'
 
 export interface PgliteDriverOptions {
   /** The Quiver home; the database lives in `<home>/db` and the home is locked while open. */
@@ -22,20 +23,24 @@ export class PgliteDriver implements SqlDriver {
   readonly kind = 'pglite' as const
   readonly #db: PGlite
   readonly #lock: HomeLock
+  readonly #home: string
   #closed: Promise<void> | null = null
 
-  private constructor(db: PGlite, lock: HomeLock) {
+  private constructor(db: PGlite, lock: HomeLock, home: string) {
     this.#db = db
     this.#lock = lock
+    this.#home = home
   }
 
   static async open(opts: PgliteDriverOptions): Promise<PgliteDriver> {
     const lock = await HomeLock.acquire(opts.home, { waitMs: opts.lockWaitMs })
     try {
+      // Before anything can change: readings of the store taken earlier stop counting as current.
+      await markStoreOpen(opts.home)
       // Loaded here so that the PostgreSQL path never pays for the WASM build.
       const { PGlite } = await import('@electric-sql/pglite')
       const db = await PGlite.create(join(opts.home, 'db'), { startParams: [...PGlite.defaultStartParams, ...START_PARAMS] })
-      return new PgliteDriver(db, lock)
+      return new PgliteDriver(db, lock, opts.home)
     } catch (err) {
       await lock.release()
       throw err
@@ -67,6 +72,7 @@ export class PgliteDriver implements SqlDriver {
     this.#closed ??= (async () => {
       try {
         await this.#db.close()
+        await markStoreClosed(this.#home)
       } finally {
         await this.#lock.release()
       }
