@@ -1,5 +1,7 @@
 import type { JobRecord, JobState } from '../jobs/job-queue.js'
 import type { ScopeOptions } from './quiver-api.js'
+import type { MaterializeWindow } from './feature-api.js'
+import type { TrainRequest } from './training-api.js'
 
 export { JOB_STATES, type JobRecord, type JobState } from '../jobs/job-queue.js'
 
@@ -15,6 +17,12 @@ export interface ListJobsRequest extends ScopeOptions {
  * shown and cancelled only there. A job of another workspace is answered as one that does not exist.
  */
 export interface JobsApi {
+  /** Queues loading a feature set into the online store (as `features.materialize`); resolves with the queued job. */
+  materialize(set: string, opts?: ScopeOptions & MaterializeWindow): Promise<JobRecord>
+  /** Queues an evaluation of the version on a suite (as `evaluation.evaluate`); the job's result is the evaluation. */
+  evaluate(ref: string, req: ScopeOptions & { suite: string }): Promise<JobRecord>
+  /** Queues a training run (as `training.train`; its files are stored first); the job's result is the new version. */
+  train(req: TrainRequest, opts?: ScopeOptions): Promise<JobRecord>
   list(req?: ListJobsRequest): Promise<JobRecord[]>
   /** `NotFound` for an unknown id or another workspace's job. */
   get(id: number, opts?: ScopeOptions): Promise<JobRecord>

@@ -28,6 +28,7 @@ import { SqlJobQueue } from '../jobs/sql-job-queue.js'
 import { LocalEvaluationApi } from './local-evaluation-api.js'
 import { LocalTrainingApi } from './local-training-api.js'
 import { LocalJobsApi } from './local-jobs-api.js'
+import { workJobHandlers, type WorkJobDeps } from './work-jobs.js'
 import { SqlSuiteStore } from '../store/sql-suite-store.js'
 import { convertVersion, uploadModel } from './model-upload.js'
 import type { ArtifactDownload, ConvertOptions, InferInput, QuiverApi, ScopeOptions, UploadRequest } from './quiver-api.js'
@@ -115,8 +116,10 @@ export class LocalQuiverApi implements QuiverApi {
     // with the home locked no upload of another process can be at that point now.
     if (exclusive && this.#store.driver.previousHolderDied && !this.#orphansSwept) {
       this.#orphansSwept = true
+      // Files of queued jobs (a training's trainer and training set) are kept for them.
+      const jobInputs = (await queue?.activeBlobs()) ?? new Set<string>()
       for (const sha of await this.artifacts.listBlobs()) {
-        if ((await this.registry.blobReferences(sha)) === 0) await this.artifacts.delete(sha)
+        if (!jobInputs.has(sha) && (await this.registry.blobReferences(sha)) === 0) await this.artifacts.delete(sha)
       }
     }
     return failed
@@ -152,7 +155,17 @@ export class LocalQuiverApi implements QuiverApi {
 
   /** What each kind of job runs. */
   #jobHandlers(): Record<string, JobHandler> {
-    return { [CONVERT_JOB]: convertJobHandler(this, (v) => this.#modelMoved(v.workspace, v.name)) }
+    return {
+      [CONVERT_JOB]: convertJobHandler(this, (v) => this.#modelMoved(v.workspace, v.name)),
+      ...workJobHandlers(this.#workJobDeps(this.#jobQueue()!)),
+    }
+  }
+
+  #workJobDeps(queue: SqlJobQueue): WorkJobDeps {
+    return {
+      queue, artifacts: this.artifacts, features: this.features, evaluation: this.evaluation, training: this.training,
+      blobReferences: (sha) => this.registry.blobReferences(sha),
+    }
   }
 
   /**
@@ -254,7 +267,8 @@ export class LocalQuiverApi implements QuiverApi {
     this.#jobs ??= new LocalJobsApi(queue, {
       beforeWait: () => this.#worker?.start(),
       cancelled: (job) => conversionCancelled(this.registry, job),
-    })
+      enqueued: () => this.#worker?.wake(),
+    }, this.#workJobDeps(queue))
     return this.#jobs
   }
 

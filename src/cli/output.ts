@@ -24,3 +24,9 @@ export function progress(message: string): void {
 export function shortTime(iso: string): string {
   return iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '')
 }
+
+/** What a `--no-wait` command prints: the queued job (whole with --json), and how to follow it. */
+export function printQueued(job: { id: number; kind: string }, json: boolean | undefined): void {
+  if (json) return printJson(job)
+  process.stdout.write(`queued as job ${job.id} (${job.kind}); follow it with: quiver jobs wait ${job.id}\n`)
+}

@@ -56,6 +56,16 @@ export class SqlJobQueue implements JobQueue {
     return rows.map(toJob)
   }
 
+  /** Blobs that queued or running jobs (other than `exceptId`) will read: their payload's `blobs`. */
+  async activeBlobs(exceptId?: number): Promise<Set<string>> {
+    const rows = await this.#db.query<{ sha: string }>(
+      `SELECT DISTINCT jsonb_array_elements_text(payload->'blobs') AS sha FROM jobs
+       WHERE state IN ('queued', 'running') AND jsonb_typeof(payload->'blobs') = 'array' AND id <> $1`,
+      [exceptId ?? 0],
+    )
+    return new Set(rows.map((r) => r.sha))
+  }
+
   async lastId(): Promise<number> {
     const [row] = await this.#db.query<{ last: string | number | null }>('SELECT max(id) AS last FROM jobs')
     return Number(row?.last ?? 0)

@@ -2,7 +2,7 @@
 import type { Context } from 'hono'
 import { roleAtLeast, type Principal, type Role } from '../api/auth-api.js'
 import type { QuiverApi, ScopeOptions } from '../api/quiver-api.js'
-import { NotFound, QuiverError } from '../errors.js'
+import { InvalidInput, NotFound, QuiverError } from '../errors.js'
 import { parseRef } from '../registry/refs.js'
 import type { Logger } from './logger.js'
 
@@ -68,4 +68,12 @@ export function versionRef(name: string, version: string): string {
   if (/^[0-9]+$/.test(version)) return `${name}#${version}`
   if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(version)) return `${name}:${version}`
   return `${name}@${version}`
+}
+
+/** `?wait=false`: queue the work as a job and answer 202 with it, instead of doing it within the request. */
+export function asJob(c: Context<AppEnv>): boolean {
+  const wait = c.req.query('wait')
+  if (wait === undefined || wait === 'true') return false
+  if (wait === 'false') return true
+  throw new InvalidInput(`wait must be true or false, got '${wait}'`, { field: 'wait', expected: 'true|false', got: wait })
 }

@@ -29,6 +29,7 @@ const NAME = path('name', 'model name')
 const VERSION = path('version', 'version seq, version UUID or tag')
 const PIPELINE = path('name', 'pipeline name')
 const JOB_ID = path('id', 'job id')
+const WAIT = { name: 'wait', in: 'query' as const, description: 'false: queue it as a job and answer 202 with the job (follow it at /v1/jobs/{id})', schema: { enum: ['true', 'false'] } }
 
 const v1Error = { description: 'error', content: json(ref('Error')) }
 const v2Error = { description: 'error', content: json(ref('V2Error')) }
@@ -136,13 +137,13 @@ export function openApiDocument(): OpenApiDocument {
         }, { description: 'the suite version', content: json({ type: 'object' }) }, '201'),
       },
       '/v1/models/{ref}/evaluate': {
-        post: v1('Evaluate the version on a test suite: metrics per case (SPEC §9)', {
-          parameters: [REF, WORKSPACE], requestBody: { required: true, content: json({ type: 'object', required: ['suite'], properties: { suite: str } }) },
+        post: v1('Evaluate the version on a test suite: metrics per case (SPEC §9; ?wait=false: as a job, 202)', {
+          parameters: [REF, WORKSPACE, WAIT], requestBody: { required: true, content: json({ type: 'object', required: ['suite'], properties: { suite: str } }) },
         }, { description: 'evaluation', content: json({ type: 'object' }) }),
       },
       '/v1/models/{name}/train': {
-        post: v1('Train a new version: trainer and training-set files base64 in the body (or a spine path and SET.F features)', {
-          parameters: [NAME, WORKSPACE],
+        post: v1('Train a new version: trainer and training-set files base64 in the body (or a spine path and SET.F features; ?wait=false: as a job, 202)', {
+          parameters: [NAME, WORKSPACE, WAIT],
           requestBody: { required: true, content: json({ type: 'object', required: ['trainer'], properties: { trainer: { type: 'object' }, training_set: { type: 'object' }, spine: str, features: { type: 'array', items: str }, label: str, window: str, date: str, config: { type: 'object' }, tags: { type: 'array', items: str } } }) },
         }, version, '201'),
       },
@@ -177,8 +178,8 @@ export function openApiDocument(): OpenApiDocument {
         get: v1('The Avro schema of a fetch response (?features=F,… for a subset)', { parameters: [WORKSPACE, path('set', 'feature set name')] }, { description: 'Avro schema (JSON)', content: json({ type: 'object' }) }),
       },
       '/v1/features/{set}/materialize': {
-        post: v1('Load the latest value of each entity (event time within start..end) into the online store', {
-          parameters: [WORKSPACE, path('set', 'feature set name')],
+        post: v1('Load the latest value of each entity (event time within start..end) into the online store (?wait=false: as a job, 202)', {
+          parameters: [WORKSPACE, WAIT, path('set', 'feature set name')],
           requestBody: { content: json({ type: 'object', properties: { start: { type: ['string', 'integer'] }, end: { type: ['string', 'integer'] } } }) },
         }, { description: 'set, version, entities, seconds, store', content: json({ type: 'object' }) }),
       },

@@ -2,7 +2,7 @@ import { Command } from 'commander'
 import type { CaseDefinition, CaseMetrics, ComparisonResult, EvaluationResult } from '../../api/evaluation-api.js'
 import { InvalidInput } from '../../errors.js'
 import { withApi } from '../context.js'
-import { printJson, printTable, progress } from '../output.js'
+import { printJson, printQueued, printTable, progress } from '../output.js'
 
 const collect = (v: string, all: string[]) => [...all, v]
 
@@ -52,8 +52,10 @@ export function evaluateCommand(): Command {
     .description('run a model version over a test suite; metrics per case')
     .argument('<ref>')
     .requiredOption('--suite <name>', 'the test suite (NAME or NAME#VERSION)')
-    .action(async (ref: string, o: { suite: string }, cmd: Command) => {
+    .option('--no-wait', 'queue it as a job and return at once (follow with quiver jobs wait ID)')
+    .action(async (ref: string, o: { suite: string; wait: boolean }, cmd: Command) => {
       const json = cmd.optsWithGlobals().json
+      if (!o.wait) return printQueued(await withApi(cmd, (api, g) => api.jobs.evaluate(ref, { suite: o.suite, workspace: g.workspace })), json)
       const r = await withApi(cmd, (api, g) => api.evaluation.evaluate(ref, { suite: o.suite, workspace: g.workspace, onProgress: json ? undefined : progress }))
       if (json) return printJson(r)
       printEvaluation(r)

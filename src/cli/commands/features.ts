@@ -2,7 +2,7 @@ import { Command } from 'commander'
 import { loadDefinitions } from '../../features/load-definitions.js'
 import { typeLabel } from '../../data/schema.js'
 import { withApi } from '../context.js'
-import { printJson, printTable, shortTime } from '../output.js'
+import { printJson, printQueued, printTable, shortTime } from '../output.js'
 
 export function featuresCommand(): Command {
   const features = new Command('features').description('feature sets: definitions, materialization')
@@ -43,7 +43,9 @@ export function featuresCommand(): Command {
     .argument('<set>')
     .option('--start <time>', 'only source rows at or after this time (ISO-8601 or epoch ms)')
     .option('--end <time>', 'only source rows at or before this time (ISO-8601 or epoch ms)')
-    .action(async (name: string, o: { start?: string; end?: string }, cmd: Command) => {
+    .option('--no-wait', 'queue it as a job and return at once (follow with quiver jobs wait ID)')
+    .action(async (name: string, o: { start?: string; end?: string; wait: boolean }, cmd: Command) => {
+      if (!o.wait) return printQueued(await withApi(cmd, (api, g) => api.jobs.materialize(name, { workspace: g.workspace, start: o.start, end: o.end })), cmd.optsWithGlobals().json)
       const r = await withApi(cmd, (api, g) => api.features.materialize(name, { workspace: g.workspace, start: o.start, end: o.end }))
       if (cmd.optsWithGlobals().json) return printJson(r)
       process.stdout.write(`${r.set} v${r.version}: ${r.entities} entities into the ${r.store} online store in ${r.seconds.toFixed(2)} s\n`)

@@ -1,13 +1,13 @@
 import { Command } from 'commander'
 import { InvalidInput } from '../../errors.js'
 import { withApi } from '../context.js'
-import { printJson, progress } from '../output.js'
+import { printJson, printQueued, progress } from '../output.js'
 
 const collect = (v: string, all: string[]) => [...all, v]
 
 interface TrainOptions {
   trainer: string; trainingSet?: string; spine?: string; features?: string; label?: string; window?: string; date?: string
-  config: string[]; tag: string[]
+  config: string[]; tag: string[]; wait: boolean
 }
 
 export function trainCommand(): Command {
@@ -23,6 +23,7 @@ export function trainCommand(): Command {
     .option('--date <date>', 'the as-of date of this run, recorded (default today)')
     .option('--config <key=value>', 'passed to the trainer (repeatable); seed and validation_fraction drive the split', collect, [])
     .option('--tag <tag>', 'tag the new version (repeatable)', collect, [])
+    .option('--no-wait', 'queue it as a job and return at once (follow with quiver jobs wait ID)')
     .action(async (name: string, o: TrainOptions, cmd: Command) => {
       if (!o.trainingSet && !o.spine) throw new InvalidInput('give --training-set FILE, or --spine FILE with --features SET.F,...', { field: 'training-set' })
       const config = Object.fromEntries(o.config.map((kv) => {
@@ -30,6 +31,14 @@ export function trainCommand(): Command {
         if (eq <= 0) throw new InvalidInput(`--config expects KEY=VALUE, got ${JSON.stringify(kv)}`, { field: 'config', got: kv })
         return [kv.slice(0, eq), kv.slice(eq + 1)]
       }))
+      if (!o.wait) {
+        const job = await withApi(cmd, (api, g) => api.jobs.train({
+          name, trainer: o.trainer, trainingSet: o.trainingSet, spine: o.spine,
+          features: o.features ? o.features.split(',').map((f) => f.trim()).filter(Boolean) : undefined,
+          label: o.label, window: o.window, date: o.date, config, tags: o.tag,
+        }, { workspace: g.workspace }))
+        return printQueued(job, cmd.optsWithGlobals().json)
+      }
       const abort = new AbortController()
       const onSigint = () => {
         progress('cancelling training (interrupt again to quit at once)')

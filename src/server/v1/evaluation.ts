@@ -2,7 +2,7 @@
 import { Hono } from 'hono'
 import { InvalidInput } from '../../errors.js'
 import { parseJson, readBody } from '../body.js'
-import { requireRole, scopeOf, type AppEnv, type ServerDeps } from '../context.js'
+import { asJob, requireRole, scopeOf, type AppEnv, type ServerDeps } from '../context.js'
 
 export function evaluationRoutes(deps: ServerDeps): Hono<AppEnv> {
   const { api, limits } = deps
@@ -37,7 +37,9 @@ export function evaluationRoutes(deps: ServerDeps): Hono<AppEnv> {
     const ref = c.req.param('ref')
     c.set('model', ref)
     const body = jsonObject(parseJson(await readBody(c.req.raw, limits.maxBodyBytes), 'the evaluate request'))
-    return c.json(await api.evaluation.evaluate(ref, { ...scopeOf(c, ref), suite: stringField(body, 'suite') }))
+    const req = { ...scopeOf(c, ref), suite: stringField(body, 'suite') }
+    if (asJob(c)) return c.json(await api.jobs.evaluate(ref, req), 202)
+    return c.json(await api.evaluation.evaluate(ref, req))
   })
 
   app.post('/compare', async (c) => {

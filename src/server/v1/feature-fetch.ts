@@ -8,7 +8,7 @@ import { Hono } from 'hono'
 import { fetchAvroSchema } from '../../features/avro.js'
 import { respond } from '../answer.js'
 import { parseJson, readBody } from '../body.js'
-import { requireRole, scopeOf, type AppEnv, type ServerDeps } from '../context.js'
+import { asJob, requireRole, scopeOf, type AppEnv, type ServerDeps } from '../context.js'
 import { featureFetchAnswer, featureList, fetchInferenceAnswer } from './feature-fetch-answer.js'
 
 export function featureFetchRoutes(deps: ServerDeps): Hono<AppEnv> {
@@ -33,7 +33,9 @@ export function featureFetchRoutes(deps: ServerDeps): Hono<AppEnv> {
     const bytes = await readBody(c.req.raw, limits.maxBodyBytes)
     const body = bytes.byteLength ? parseJson(bytes, 'the materialize request') as Record<string, unknown> : {}
     const pick = (k: string) => (body[k] ?? c.req.query(k)) as string | number | undefined
-    return c.json(await api.features.materialize(c.req.param('set'), { ...scopeOf(c), start: pick('start'), end: pick('end') }))
+    const opts = { ...scopeOf(c), start: pick('start'), end: pick('end') }
+    if (asJob(c)) return c.json(await api.jobs.materialize(c.req.param('set'), opts), 202)
+    return c.json(await api.features.materialize(c.req.param('set'), opts))
   })
 
   app.post('/models/:ref/fetch-inference', async (c) => {

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { Hono } from 'hono'
 import { InvalidInput } from '../../errors.js'
+import type { ScopeOptions } from '../../api/quiver-api.js'
+import type { TrainRequest } from '../../api/training-api.js'
 import { parseJson, readBody } from '../body.js'
-import { requireRole, scopeOf, type AppEnv, type ServerDeps } from '../context.js'
+import { asJob, requireRole, scopeOf, type AppEnv, type ServerDeps } from '../context.js'
 
 export function trainingRoutes(deps: ServerDeps): Hono<AppEnv> {
   const { api, limits } = deps
@@ -43,12 +45,13 @@ export function trainingRoutes(deps: ServerDeps): Hono<AppEnv> {
       }
       const config = body.config
       if (config !== undefined && config !== null && (typeof config !== 'object' || Array.isArray(config))) throw new InvalidInput('config must be an object of strings', { field: 'config' })
-      const version = await api.training.train({
+      const train = asJob(c) ? (r: TrainRequest, o: ScopeOptions) => api.jobs.train(r, o) : (r: TrainRequest, o: ScopeOptions) => api.training.train(r, o)
+      const version = await train({
         name, trainer, trainingSet: await file('training_set'), spine: text(body.spine, 'spine'), features: strings(body.features, 'features'),
         label: text(body.label, 'label'), window: text(body.window, 'window'), date: text(body.date, 'date'),
         config: config ? Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)])) : undefined, tags: strings(body.tags, 'tags'),
       }, scopeOf(c))
-      return c.json(version, 201)
+      return c.json(version, asJob(c) ? 202 : 201)
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
