@@ -2,6 +2,7 @@
  * One offline task in a fresh process, printing its peak RSS (MiB) as JSON:
  * `node --import tsx bench/offline/peak-rss.ts TASK ARGS...`.
  */
+import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import * as tasks from './tasks.js'
 
@@ -27,5 +28,13 @@ switch (task) {
   }
   default: throw new Error(`unknown task ${task}`)
 }
-process.stdout.write(`${JSON.stringify({ task, rows, peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`)
+/**
+ * Peak RSS of this process's own memory: VmHWM, not getrusage's maxRSS, which Linux carries over
+ * exec from the parent at fork time (a child of a large bench process would report at least its size).
+ */
+function peakKib(): number {
+  const hwm = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))
+  return hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS
+}
+process.stdout.write(`${JSON.stringify({ task, rows, peak_rss_mib: Math.round(peakKib() / 1024) })}\n`)
 process.exit(0)
