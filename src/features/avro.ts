@@ -1,11 +1,12 @@
 /**
  * Fetch responses as Avro binary (Chronon's wire format): the schema of a set's response, and the
  * encoding of results into it. Longs are read and written as bigints, so int64 values past 2^53
- * stay exact; every feature is a union with null, as a value may be missing.
+ * stay exact; every feature (and struct field) is a union with null, as a value may be missing;
+ * lists are arrays, structs records.
  */
 import avro from 'avsc'
 import { InvalidInput } from '../errors.js'
-import { isListType, typeLabel, type FieldType } from '../data/schema.js'
+import { isListType, isStructType, typeLabel, type FieldType } from '../data/schema.js'
 import type { FeatureSetRecord } from './feature-set-record.js'
 import type { FetchResult } from './online-fetch.js'
 
@@ -13,6 +14,13 @@ type AvroType = string | Record<string, unknown>
 
 function avroTypeOf(t: FieldType, path: string): AvroType {
   if (isListType(t)) return { type: 'array', items: avroTypeOf(t.list, path) }
+  // A record named after its path (unique in the schema); each field may be null, as in Arrow.
+  if (isStructType(t)) {
+    return {
+      type: 'record', name: path.replace(/[^A-Za-z0-9_]/g, '_'),
+      fields: t.struct.map((f) => ({ name: f.name, type: ['null', avroTypeOf(f.type, `${path}.${f.name}`)], default: null })),
+    }
+  }
   switch (t) {
     case 'bool': return 'boolean'
     case 'int8': case 'int16': case 'int32': case 'uint8': case 'uint16': return 'int'
@@ -74,6 +82,7 @@ const FLOAT_WORDS: Record<string, number> = { NaN: Number.NaN, Infinity: Number.
 function toAvro(v: unknown, t: FieldType): unknown {
   if (v === null || v === undefined) return null
   if (isListType(t)) return (v as unknown[]).map((x) => toAvro(x, t.list))
+  if (isStructType(t)) return Object.fromEntries(t.struct.map((f) => [f.name, toAvro((v as Record<string, unknown>)[f.name], f.type)]))
   switch (t) {
     case 'uint32': case 'int64': case 'uint64': return BigInt(v as number | string)
     case 'timestamp[ms]': return BigInt(typeof v === 'string' ? Date.parse(v) : (v as number))

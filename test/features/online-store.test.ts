@@ -15,6 +15,8 @@ import { deleteRedisKeys, redisSkipReason, TEST_REDIS_URL } from '../helpers/red
 const col = (t: FieldType, values: unknown[]) => arrow.vectorFromArray(values, toArrowType(t) as never).data[0]!
 const field = (name: string, type: FieldType): SchemaField => ({ name, type, nullable: true })
 const BIG = 2n ** 62n + 1n
+/** A struct with a fixed-width, a string and a variable-list field, as a feature and inside a list. */
+const PLACE: FieldType = { struct: [field('lat', 'float64'), field('name', 'string'), field('tags', { list: 'int64', size: null })] }
 
 const FIELDS: [SchemaField, unknown[]][] = [
   [field('i64', 'int64'), [BIG, -(2n ** 53n) - 1n, null]],
@@ -28,6 +30,8 @@ const FIELDS: [SchemaField, unknown[]][] = [
   [field('vec', { list: 'float32', size: 3 }), [[1, 2, 3], [Number.NaN, 0, -1], null]],
   [field('tags', { list: 'int64', size: null }), [[1n, 2n ** 60n], [], null]],
   [field('ts', 'timestamp[ms]'), [new Date('2024-01-02T03:04:05.678Z'), new Date(0), null]],
+  [field('place', PLACE), [{ lat: 48.85, name: 'Paris', tags: [1n, 2n] }, { lat: Number.NaN, name: null, tags: [] }, null]],
+  [field('route', { list: PLACE, size: null }), [[{ lat: 1.5, name: 'a', tags: [3n] }, { lat: -0, name: '', tags: [] }], [], null]],
 ]
 
 function layoutFor(ns: string, ttlMs: number | null = null): OnlineLayout {
@@ -39,7 +43,15 @@ function layoutFor(ns: string, ttlMs: number | null = null): OnlineLayout {
 }
 
 const keyCols = (ids: bigint[], regions: string[]) => [col('int64', ids), col('string', regions)]
-const values = (d: arrow.Data) => [...new arrow.Vector([d])].map((v) => (v && typeof v === 'object' && 'toArray' in v ? [...(v as arrow.Vector)] : v))
+/** A value read back as plain JS: lists as arrays, structs as objects, recursively. */
+const plain = (v: unknown): unknown => {
+  if (v instanceof arrow.Vector) return [...v].map(plain)
+  if (v && typeof v === 'object' && !(v instanceof Uint8Array) && !(v instanceof Date) && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+    return Object.fromEntries(Object.entries((v as { toJSON(): Record<string, unknown> }).toJSON()).map(([k, x]) => [k, plain(x)]))
+  }
+  return v
+}
+const values = (d: arrow.Data) => [...new arrow.Vector([d])].map(plain)
 
 function behaviour(name: string, open: () => Promise<{ store: OnlineStore; ns: string; reopen?: () => OnlineStore } | undefined>) {
   describe(`online store behaviour: ${name}`, () => {
@@ -54,7 +66,7 @@ function behaviour(name: string, open: () => Promise<{ store: OnlineStore; ns: s
     })
     after(async () => store?.close())
 
-    it('keeps every type exactly: int64 past 2^53, uint64, NaN, -0, bytes, lists, nulls', async (t) => {
+    it('keeps every type exactly: int64 past 2^53, uint64, NaN, -0, bytes, lists, structs, nulls', async (t) => {
       if (skip) return t.skip('unavailable')
       const layout = layoutFor(`${ns}:types`)
       const now = BigInt(Date.now())
@@ -73,7 +85,8 @@ function behaviour(name: string, open: () => Promise<{ store: OnlineStore; ns: s
           if (e instanceof Date) assert.equal(Number(a), e.getTime(), `${f.name}[${i}]`)
           else if (e instanceof Uint8Array) assert.deepEqual([...(a as Uint8Array)], [...e], `${f.name}[${i}]`)
           else if (typeof e === 'number') assert.ok(Object.is(a, e), `${f.name}[${i}]: ${String(a)} vs ${e}`)
-          else if (Array.isArray(e)) assert.ok(e.every((x, k) => Object.is((a as unknown[])[k], x)) && (a as unknown[]).length === e.length, `${f.name}[${i}]`)
+          else if (Array.isArray(e) && typeof e[0] !== 'object') assert.ok(e.every((x, k) => Object.is((a as unknown[])[k], x)) && (a as unknown[]).length === e.length, `${f.name}[${i}]`)
+          else if (e !== null && typeof e === 'object') assert.deepStrictEqual(a, e, `${f.name}[${i}]`)
           else assert.equal(a, e, `${f.name}[${i}]`)
         }
       }

@@ -8,7 +8,7 @@ import type * as arrow from 'apache-arrow'
 import type { SchemaField } from '../../data/schema.js'
 import { parseDuration } from '../definition.js'
 import type { FeatureSetRecord } from '../feature-set-record.js'
-import { checkStorable, decodeRows, encodeRows } from './row-codec.js'
+import { decodeRows, encodeRows } from './row-codec.js'
 import type { OnlineStore } from './online-store.js'
 
 export interface OnlineLayout {
@@ -34,7 +34,6 @@ function layoutOf(record: FeatureSetRecord): OnlineLayout {
   const def = record.definition
   const keys = record.keys.map((k) => ({ name: k.name, type: k.type, nullable: false }))
   const fields = def.features.filter((f) => !f.inference).map((f) => ({ name: f.name, type: f.type, nullable: true }))
-  checkStorable([...keys, ...fields], def.name)
   const fp = createHash('sha256').update(JSON.stringify([keys, fields])).digest('hex').slice(0, 16)
   return {
     set: def.name, namespace: `${record.workspace}:${def.name}:${fp}`, keys, fields,

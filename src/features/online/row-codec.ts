@@ -1,21 +1,21 @@
 /**
  * The online store's value format: one entity's features as one binary value, read and written
  * column by column from Arrow buffers. Every type keeps its exact bits (int64 past 2^53, NaN
- * payloads, bytes, lists). Layout: event time (int64 ms), a null bitmap, then each field in order
- * — fixed-width numbers little-endian at their own width, strings and bytes as u32 length + bytes,
- * fixed-size lists as their elements, variable lists as u32 count + elements.
+ * payloads, bytes, lists, structs). Layout: event time (int64 ms), a null bitmap, then each field
+ * in order — fixed-width numbers little-endian at their own width, strings and bytes as u32 length
+ * + bytes, fixed-size lists as their elements, variable lists as u32 count + elements, structs as
+ * a null bitmap of their fields (bit set = null) then each field's value.
  */
 import * as arrow from 'apache-arrow'
-import { Unsupported } from '../../errors.js'
 import { isValidAt, makeAnyData } from '../../data/arrow-data.js'
-import { isListType, isStructType, toArrowType, typeLabel, type FieldType, type SchemaField } from '../../data/schema.js'
+import { isListType, isStructType, toArrowType, type FieldType, type SchemaField, type StructType } from '../../data/schema.js'
 
 const WIDTH: Readonly<Record<string, number>> = {
   bool: 1, int8: 1, uint8: 1, int16: 2, uint16: 2, float16: 2, int32: 4, uint32: 4, float32: 4,
   int64: 8, uint64: 8, float64: 8, 'timestamp[ms]': 8,
 }
 
-/** Bytes of one fixed-width value of `t`; null when its size varies. */
+/** Bytes of one fixed-width value of `t`, copied as one run of bytes; null when its size varies, and for structs (written field by field). */
 export function fixedWidth(t: FieldType): number | null {
   if (typeof t === 'string') return WIDTH[t] ?? null
   if (isListType(t) && t.size !== null) {
@@ -25,12 +25,16 @@ export function fixedWidth(t: FieldType): number | null {
   return null
 }
 
-/** Refuses a type the online format does not hold (structs), naming the field. */
-export function checkStorable(fields: readonly SchemaField[], set: string): void {
-  const ok = (t: FieldType): boolean => !isStructType(t) && (!isListType(t) || ok(t.list))
-  for (const f of fields) {
-    if (!ok(f.type)) throw new Unsupported(`feature set ${set}: '${f.name}' is ${typeLabel(f.type)}, which the online store does not hold (structs)`, { field: f.name })
-  }
+/** Bytes of a struct's own null bitmap. */
+const structBitmapBytes = (t: StructType) => (t.struct.length + 7) >> 3
+
+/** Bytes a value of `t` takes when every variable part is empty: what a missing entity is read from. */
+function emptySize(t: FieldType): number {
+  const w = fixedWidth(t)
+  if (w !== null) return w
+  if (isStructType(t)) return t.struct.reduce((n, f) => n + emptySize(f.type), structBitmapBytes(t))
+  if (isListType(t) && t.size !== null) return t.size * emptySize(t.list)
+  return 4
 }
 
 /** Reads `t` values at element index `e` of a leaf Data: bytes into `out` at `pos`. */
@@ -44,11 +48,17 @@ function leafBytes(d: arrow.Data, t: FieldType): Uint8Array {
 function sizeAt(d: arrow.Data, t: FieldType, i: number): number {
   const w = fixedWidth(t)
   if (w !== null) return w
+  if (isStructType(t)) return t.struct.reduce((n, f, k) => n + sizeAt(d.children[k]!, f.type, i), structBitmapBytes(t))
   if (t === 'string' || t === 'binary') {
     const o = d.valueOffsets as Int32Array
     return 4 + (isValidAt(d, i) ? o[i + 1]! - o[i]! : 0)
   }
   const lt = t as { list: FieldType; size: number | null }
+  if (lt.size !== null) {
+    let n = 0
+    for (let k = 0; k < lt.size; k++) n += sizeAt(d.children[0]!, lt.list, i * lt.size + k)
+    return n
+  }
   const o = d.valueOffsets as Int32Array
   const start = o[i]!
   const end = isValidAt(d, i) ? o[i + 1]! : start
@@ -75,6 +85,18 @@ function writeAt(buf: Buffer, pos: number, d: arrow.Data, t: FieldType, i: numbe
     buf.writeUInt32LE(len, pos)
     buf.set((d.values as Uint8Array).subarray(o[i]!, o[i]! + len), pos + 4)
     return pos + 4 + len
+  }
+  if (isStructType(t)) {
+    const bitmap = pos
+    const bytes = structBitmapBytes(t)
+    buf.fill(0, pos, pos + bytes)
+    pos += bytes
+    t.struct.forEach((f, k) => {
+      const child = d.children[k]!
+      if (!isValidAt(child, i)) buf[bitmap + (k >> 3)]! |= 1 << (k & 7)
+      pos = writeAt(buf, pos, child, f.type, i)
+    })
+    return pos
   }
   const lt = t as { list: FieldType; size: number | null }
   const child = d.children[0]!
@@ -238,6 +260,7 @@ function readerFor(t: FieldType, rows: number): ColumnReader {
       },
     }
   }
+  if (isStructType(t)) return structReader(t, rows)
   const lt = t as { list: FieldType; size: number | null }
   if (lt.size !== null) {
     const inner = readerFor(lt.list, rows * lt.size)
@@ -279,9 +302,43 @@ function readerFor(t: FieldType, rows: number): ColumnReader {
   }
 }
 
+/** A struct's fields decoded each by its own reader, with their own null bitmaps. */
+function structReader(t: StructType, rows: number): ColumnReader {
+  const fields = t.struct.map((f) => readerFor(f.type, rows))
+  const bitmaps = t.struct.map(() => new Uint8Array((rows + 7) >> 3))
+  const nulls = new Uint32Array(t.struct.length)
+  const bytes = structBitmapBytes(t)
+  return {
+    read(buf, pos, i, valid) {
+      const bitmap = pos
+      pos += bytes
+      for (let k = 0; k < fields.length; k++) {
+        const ok = valid && (buf[bitmap + (k >> 3)]! & (1 << (k & 7))) === 0
+        if (ok) bitmaps[k]![i >> 3]! |= 1 << (i & 7)
+        else nulls[k]!++
+        pos = fields[k]!.read(buf, pos, i, ok)
+      }
+      return pos
+    },
+    finish(nullBitmap, nullCount) {
+      const children = fields.map((r, k) => r.finish(nulls[k]! > 0 ? bitmaps[k]! : null, nulls[k]!))
+      return makeAnyData({ type: toArrowType(t), length: rows, nullCount, nullBitmap: nullBitmap ?? undefined, children })
+    },
+  }
+}
+
 function skip(buf: Buffer, pos: number, t: FieldType): number {
   const w = fixedWidth(t)
   if (w !== null) return pos + w
+  if (isStructType(t)) {
+    pos += structBitmapBytes(t)
+    for (const f of t.struct) pos = skip(buf, pos, f.type)
+    return pos
+  }
+  if (isListType(t) && t.size !== null) {
+    for (let k = 0; k < t.size; k++) pos = skip(buf, pos, t.list)
+    return pos
+  }
   const n = buf.readUInt32LE(pos)
   if (t === 'string' || t === 'binary') return pos + 4 + n
   pos += 4
@@ -310,7 +367,7 @@ export function decodeRows(fields: readonly SchemaField[], values: readonly (Uin
   const time = new BigInt64Array(rows)
   const found = new Uint8Array(rows)
   const bitmapBytes = (fields.length + 7) >> 3
-  const empty = Buffer.alloc(fields.reduce((n, f) => n + (fixedWidth(f.type) ?? 4), 0))
+  const empty = Buffer.alloc(fields.reduce((n, f) => n + emptySize(f.type), 0))
   for (let i = 0; i < rows; i++) {
     const v = values[i]
     let buf = v ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : null
