@@ -15,20 +15,9 @@ import { SILENT_LOGGER } from '../../src/server/logger.js'
 import type { VersionRecord } from '../../src/records/version-record.js'
 import { citiesDef, featureWorld, type FeatureWorld } from '../features/feature-fixtures.js'
 import { PYTHON, sklearnSkipReason } from '../helpers/sklearn.js'
+import { IRIS_CSV, LOGREG } from './iris-training.js'
 
 const skip = sklearnSkipReason('training and evaluation jobs')
-
-export const IRIS_CSV = `
-import csv, sys
-from sklearn.datasets import load_iris
-d = load_iris()
-with open(sys.argv[1], "w", newline="") as f:
-    w = csv.writer(f)
-    w.writerow(["sl", "sw", "pl", "pw", "species"])
-    for x, y in zip(d.data, d.target):
-        w.writerow([repr(float(v)) for v in x] + [int(y)])
-`
-export const LOGREG = `from sklearn.linear_model import LogisticRegression\n\ndef train(X, y, config):\n    return LogisticRegression(max_iter=500).fit(X, y)\n`
 
 describe('materialize, evaluate and train as jobs (embedded)', { skip }, () => {
   let w: FeatureWorld
