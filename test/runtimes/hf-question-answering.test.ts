@@ -143,6 +143,12 @@ describe('hugging-face-question-answering over long contexts', () => {
           return true
         })
       }
+      const mixed = await open(built.dir, [LISTS[0]!, { name: 'start', type: 'int64', nullable: false }, LISTS[2]!, LISTS[3]!])
+      try {
+        await assert.rejects(mixed.session.infer(qaTable([ok])), /output schema has score, start, end and answer either all as lists \(top_k answers a row\) or all as scalars \(one answer\); this one mixes them/)
+      } finally {
+        await mixed.close()
+      }
     } finally {
       await close()
     }

@@ -57,7 +57,11 @@ export const questionAnswering: HfTask = {
 function answersAsLists(schema: ModelSchema): boolean {
   const types = ['score', 'start', 'end', 'answer'].map((n) => schema.find((f) => f.name === n)?.type)
   if (types.some((t) => t === undefined)) throw new RuntimeFailure('question-answering answers score, start, end and answer; the output schema lacks one of them')
-  return types.every((t) => isListType(t!))
+  const lists = types.filter((t) => isListType(t!)).length
+  if (lists !== 0 && lists !== 4) {
+    throw new InvalidInput('question-answering\'s output schema has score, start, end and answer either all as lists (top_k answers a row) or all as scalars (one answer); this one mixes them', { field: 'output_schema' })
+  }
+  return lists === 4
 }
 
 async function answerRow(model: HfModel, input: arrow.Table, row: number, lists: boolean): Promise<Answer[]> {
