@@ -43,8 +43,13 @@ export const questionAnswering: HfTask = {
   ],
   async run(model, input, outputSchema) {
     const lists = answersAsLists(outputSchema)
-    const answers: Answer[][] = []
-    for (let i = 0; i < input.numRows; i++) answers.push(await answerRow(model, input, i, lists))
+    // Every row is checked and cut into windows before any runs; then windows of all rows share runs.
+    const rows = Array.from({ length: input.numRows }, (_, i) => prepareRow(model, input, i, lists))
+    const windows = rows.flatMap((r) => r.windows.map((w) => ({ w, r })))
+    const perWindow: WindowAnswers[] = []
+    for (let b = 0; b < windows.length; b += BATCH) perWindow.push(...await scoreWindows(model, windows.slice(b, b + BATCH)))
+    let next = 0
+    const answers = rows.map((r) => finishRow(r, perWindow.slice(next, (next += r.windows.length))))
     const ctx = (field: string) => ({ field, rowOf: (k: number) => k, nullsAllowed: false, allowNull: false })
     const column = (field: keyof Answer, type: 'float64' | 'int64' | 'string') => {
       const values = answers.map((a) => a.map((x) => (type === 'int64' ? BigInt(x[field]) : x[field])))
@@ -64,7 +69,17 @@ function answersAsLists(schema: ModelSchema): boolean {
   return lists === 4
 }
 
-async function answerRow(model: HfModel, input: arrow.Table, row: number, lists: boolean): Promise<Answer[]> {
+interface PreparedRow {
+  context: string
+  windows: QaWindow[]
+  contextTokens: string[]
+  topK: number
+  maxAnswerLen: number
+  impossible: boolean
+  alignToWords: boolean
+}
+
+function prepareRow(model: HfModel, input: arrow.Table, row: number, lists: boolean): PreparedRow {
   const question = text(input, 'question', row)
   const context = text(input, 'context', row)
   const maxSeqLen = param(input, 'max_seq_len', row, Math.min(model.maxLength, 384), 1)
@@ -78,19 +93,21 @@ async function answerRow(model: HfModel, input: arrow.Table, row: number, lists:
   const maxAnswerLen = param(input, 'max_answer_len', row, 15, 1)
   const impossible = flag(input, 'handle_impossible_answer', row, false)
   const alignToWords = flag(input, 'align_to_words', row, true)
-  const { windows, contextTokens } = qaWindows(model, question, context, { maxSeqLen, docStride, row })
-  const perWindow: WindowAnswers[] = []
-  for (let b = 0; b < windows.length; b += BATCH) perWindow.push(...await scoreWindows(model, windows.slice(b, b + BATCH), topK, maxAnswerLen))
-  const offsets = contextOffsets(context, contextTokens)
-  return bestAnswers(perWindow, topK, impossible).map((s) => {
+  return { context, ...qaWindows(model, question, context, { maxSeqLen, docStride, row }), topK, maxAnswerLen, impossible, alignToWords }
+}
+
+function finishRow(r: PreparedRow, perWindow: WindowAnswers[]): Answer[] {
+  const offsets = contextOffsets(r.context, r.contextTokens)
+  return bestAnswers(perWindow, r.topK, r.impossible).map((s) => {
     if (s.first < 0) return { score: s.score, start: 0, end: 0, answer: '' }
-    const [start, end] = answerSpan(offsets, s.first, s.last, alignToWords)
-    return { score: s.score, start, end, answer: context.slice(start, end) }
+    const [start, end] = answerSpan(offsets, s.first, s.last, r.alignToWords)
+    return { score: s.score, start, end, answer: r.context.slice(start, end) }
   })
 }
 
 /** One onnxruntime run over the windows, padded to the longest. */
-async function scoreWindows(model: HfModel, windows: QaWindow[], topK: number, maxAnswerLen: number): Promise<WindowAnswers[]> {
+async function scoreWindows(model: HfModel, batch: { w: QaWindow; r: PreparedRow }[]): Promise<WindowAnswers[]> {
+  const windows = batch.map((b) => b.w)
   const n = windows.length
   const width = Math.max(...windows.map((w) => w.ids.length))
   const ids = new BigInt64Array(n * width)
@@ -118,7 +135,7 @@ async function scoreWindows(model: HfModel, windows: QaWindow[], topK: number, m
   }
   const sd = s.data as Float32Array
   const ed = e.data as Float32Array
-  return windows.map((w, i) => windowAnswers(sd.subarray(i * width, (i + 1) * width), ed.subarray(i * width, (i + 1) * width), w, topK, maxAnswerLen))
+  return batch.map(({ w, r }, i) => windowAnswers(sd.subarray(i * width, (i + 1) * width), ed.subarray(i * width, (i + 1) * width), w, r.topK, r.maxAnswerLen))
 }
 
 function text(input: arrow.Table, field: string, row: number): string {
