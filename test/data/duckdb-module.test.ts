@@ -9,7 +9,7 @@ import { tableToRecordsJson, writeTable } from '../../src/data/table-output.js'
 import { parseSchema } from '../../src/data/schema.js'
 import { inputLimits } from '../../src/data/input-limits.js'
 import { queryTable } from '../../src/data/duckdb/arrow-query.js'
-import { readParquetBytes, streamParquetFile, writeArrowFile } from '../../src/data/duckdb/files.js'
+import { readParquetBytes, streamParquetFile, writeArrowFile, writeParquetBytes } from '../../src/data/duckdb/files.js'
 
 describe('the DuckDB module', () => {
   it('leaves the temporary folder empty after reading and writing Parquet bodies', async () => {
@@ -28,6 +28,19 @@ describe('the DuckDB module', () => {
       if (saved === undefined) delete process.env.TMPDIR
       else process.env.TMPDIR = saved
       await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('reads many Parquet bodies at once, each from its own unnamed file', async () => {
+    const bodies = await Promise.all(Array.from({ length: 8 }, (_, k) =>
+      writeParquetBytes(arrow.tableFromArrays({ x: Float64Array.from({ length: 3000 + k }, (_, i) => i + k * 1e6) }))))
+    for (let round = 0; round < 3; round++) {
+      const tables = await Promise.all(bodies.map((b) => readParquetBytes(b, inputLimits())))
+      tables.forEach((t, k) => {
+        assert.equal(t.numRows, 3000 + k)
+        assert.equal(t.getChild('x')!.get(0), k * 1e6)
+        assert.equal(t.getChild('x')!.get(2999 + k), 2999 + k + k * 1e6)
+      })
     }
   })
 
