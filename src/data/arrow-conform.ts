@@ -19,7 +19,7 @@ export function conformTable(table: arrow.Table, schema: ModelSchema, nullsAllow
   const names = table.schema.fields.map((f) => f.name)
   checkFieldNames(names, schema)
   const arrowSchema = arrowSchemaOf(schema)
-  if ((table.schema === arrowSchema || arrow.util.compareSchemas(table.schema, arrowSchema)) && !anyRefusedNull(table, schema, nullsAllowed)) return table
+  if (sameSchema(table.schema, arrowSchema) && !anyRefusedNull(table, schema, nullsAllowed)) return table
   const source = schema.map((f) => names.indexOf(f.name))
   const structType = new arrow.Struct(arrowSchema.fields)
   const batches: arrow.RecordBatch[] = []
@@ -41,6 +41,18 @@ export function conformTable(table: arrow.Table, schema: ModelSchema, nullsAllow
 }
 
 const ARROW_SCHEMAS = new WeakMap<ModelSchema, arrow.Schema>()
+
+/** Schema pairs found equal, so that a door's schema object and the session's are compared field by field once. */
+const EQUAL_SCHEMAS = new WeakMap<arrow.Schema, WeakSet<arrow.Schema>>()
+
+function sameSchema(a: arrow.Schema, b: arrow.Schema): boolean {
+  if (a === b || EQUAL_SCHEMAS.get(a)?.has(b)) return true
+  if (!arrow.util.compareSchemas(a, b)) return false
+  let known = EQUAL_SCHEMAS.get(a)
+  if (!known) EQUAL_SCHEMAS.set(a, (known = new WeakSet()))
+  known.add(b)
+  return true
+}
 
 function arrowSchemaOf(schema: ModelSchema): arrow.Schema {
   let s = ARROW_SCHEMAS.get(schema)

@@ -44,3 +44,16 @@ export function columnChunks(table: arrow.Table, index: number): arrow.Data[] {
   // No batches, or a batch without children (an empty table), get the null-filled column arrow makes.
   return chunks.length > 0 && chunks.every((d) => d !== undefined) ? chunks : [...(table.getChildAt(index)?.data ?? [])]
 }
+
+/** Data of a fixed-width type without nulls over `values` (already of the type's array class), as `makeData` would make it. */
+export function fixedWidthData<T extends arrow.DataType>(type: T, length: number, values: ArrayBufferView): arrow.Data<T> {
+  if (!(values instanceof (type as unknown as { ArrayType: new (n: number) => unknown }).ArrayType)) {
+    return arrow.makeData({ type, length, nullCount: 0, data: values } as never) as arrow.Data<T>
+  }
+  return new arrow.Data(type, 0, length, 0, [undefined, values as never, undefined] as never)
+}
+
+/** A fixed-size list Data of `length` lists without nulls over `child`, as `makeData` would make it. */
+export function fixedSizeListData(type: arrow.FixedSizeList, length: number, child: arrow.Data): arrow.Data<arrow.FixedSizeList> {
+  return new arrow.Data(type, 0, length, 0, [undefined, undefined, undefined] as never, [child])
+}

@@ -7,6 +7,7 @@
  */
 import * as arrow from 'apache-arrow'
 import { InvalidInput } from '../errors.js'
+import { fixedSizeListData, fixedWidthData } from './arrow-fast.js'
 import { isListType, toArrowType, typeLabel } from './schema.js'
 import { describeInvalidUtf8, invalidUtf8At } from './text-bytes.js'
 import type { FieldType } from './schema.js'
@@ -127,7 +128,7 @@ export function tensorToData(tensor: TensorView, type: FieldType, arrowType: arr
     const n = levelSizes.slice(0, i).reduce((a, b) => a * b, rows)
     const lt = listTypes[i]!
     if (lt.typeId === arrow.Type.FixedSizeList) {
-      data = arrow.makeData({ type: lt as arrow.FixedSizeList, length: n, nullCount: 0, child: data })
+      data = fixedSizeListData(lt as arrow.FixedSizeList, n, data)
     } else {
       const valueOffsets = new Int32Array(n + 1)
       for (let r = 1; r <= n; r++) valueOffsets[r] = r * size
@@ -162,7 +163,7 @@ function leafData(tensor: TensorView, leafType: arrow.DataType, count: number): 
   if (tensor.type === 'float16' && !(values instanceof Uint16Array)) {
     values = new Uint16Array(values.buffer, values.byteOffset, values.length)
   }
-  return arrow.makeData({ type: leafType as arrow.Int, length: count, nullCount: 0, data: values as Int32Array })
+  return fixedWidthData(leafType, count, values)
 }
 
 function packBits(bytes: Uint8Array): Uint8Array {
