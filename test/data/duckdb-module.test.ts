@@ -134,6 +134,21 @@ describe('the DuckDB module', () => {
     }
   })
 
+  it('writes fixed-width columns whose nulls lie in some windows only, each window with its own nulls', async () => {
+    const rows = 7000
+    const x = arrow.makeVector(Float64Array.from({ length: rows }, (_, i) => i * 0.5))
+    const valid = new Uint8Array(Math.ceil(rows / 8)).fill(0xff)
+    for (let i = 0; i < 100; i++) valid[i >> 3]! &= ~(1 << (i & 7))
+    const withNulls = arrow.makeData({ type: new arrow.Float64(), length: rows, nullCount: 100, nullBitmap: valid, data: x.data[0]!.values })
+    const t = new arrow.Table({ x: arrow.makeVector(withNulls), k: arrow.makeVector(Int32Array.from({ length: rows }, (_, i) => i)) })
+    const back = await readParquetBytes(await writeParquetBytes(t), inputLimits())
+    assert.equal(back.getChild('x')!.nullCount, 100)
+    assert.equal(back.getChild('x')!.get(99), null)
+    assert.equal(back.getChild('x')!.get(100), 50)
+    assert.equal(back.getChild('x')!.get(2048 + 5), (2048 + 5) * 0.5)
+    assert.equal(back.getChild('k')!.get(rows - 1), rows - 1)
+  })
+
   it('writes Arrow with nulls, lists and strings columnar and reads it back equal', async () => {
     const t = arrow.tableFromArrays({ x: Float32Array.from([1, 2, 3]), s: ['a', 'bbbbbbbbbbbbbbbbbbbb', 'c'] })
     const dir = await mkdtemp(join(tmpdir(), 'quiver-write-'))

@@ -8,6 +8,7 @@ import * as arrow from 'apache-arrow'
 import duckdb from '@duckdb/node-bindings'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { sqlIdent } from './database.js'
+import { fixedWidthOf } from './vector-to-arrow.js'
 
 const { DataType } = arrow
 
@@ -154,13 +155,18 @@ export async function appendArrow(c: DuckDBConnection, name: string, batches: re
     const types = Array.from({ length: appender.columnCount }, (_, k) => appender.columnType(k))
     const logical = types.map((t) => t.toLogicalType().logical_type as duckdb.LogicalType)
     const size = duckdb.vector_size()
+    // The appender copies each chunk, so one chunk serves every window when no column has a
+    // child vector (list sizes accumulate in a chunk; those get a fresh chunk per window).
+    const reusable = logical.every((t) => fixedWidthOf(t) > 0)
+    let chunk = reusable ? duckdb.create_data_chunk(logical) : null
     for (const batch of batches) {
       const columns = batch.schema.fields.map((_, k) => plainColumn(batch.getChildAt(k)!)[0]!)
       for (let from = 0; from < batch.numRows; from += size) {
         const n = Math.min(size, batch.numRows - from)
-        const chunk = duckdb.create_data_chunk(logical)
-        columns.forEach((d, k) => fill(duckdb.data_chunk_get_vector(chunk, k), d, from, n))
-        duckdb.data_chunk_set_size(chunk, n)
+        if (reusable) duckdb.data_chunk_reset(chunk!)
+        else chunk = duckdb.create_data_chunk(logical)
+        columns.forEach((d, k) => fill(duckdb.data_chunk_get_vector(chunk!, k), d, from, n))
+        duckdb.data_chunk_set_size(chunk!, n)
         appender.appendDataChunk({ chunk } as never)
       }
     }
