@@ -125,12 +125,14 @@ function fetchHttp500(): Scenario {
       for (const r of Object.values(runs)) for (const a of [r.latencies, r.lag]) a.sort((x, y) => x - y)
       const ms = (us: number) => (us / 1000).toFixed(2)
       const p = (r: Run, q: number) => percentile(r.latencies, q)
+      const over2ms = (r: Run) => `${((100 * r.latencies.filter((x) => x > 2000).length) / r.latencies.length).toFixed(1)}%`
       const cpu = (r: Run) => Math.round(r.cpuUs / r.latencies.length)
       lines.length = 0
       lines.push(
         `at ${RATE} req/s, open loop, ms p50/p99: quiver fetch ${ms(p(runs.fetch, 0.5))}/${ms(p(runs.fetch, 0.99))} (target p99 ≤ 2); ` +
         `bare node:http+GET ${ms(p(runs.bare, 0.5))}/${ms(p(runs.bare, 0.99))}; raw ioredis GET ${ms(p(runs.raw, 0.5))}/${ms(p(runs.raw, 0.99))}; ` +
         `p99 ratio to bare server ${(p(runs.fetch, 0.99) / p(runs.bare, 0.99)).toFixed(2)}×, to raw GET ${(p(runs.fetch, 0.99) / p(runs.raw, 0.99)).toFixed(2)}×`,
+        `p90 ms: quiver ${ms(p(runs.fetch, 0.9))}, bare ${ms(p(runs.bare, 0.9))}, raw GET ${ms(p(runs.raw, 0.9))}; answered after 2 ms: quiver ${over2ms(runs.fetch)}, bare ${over2ms(runs.bare)}, raw GET ${over2ms(runs.raw)}`,
         `server CPU per request: quiver ${cpu(runs.fetch)} µs, bare node:http+GET ${cpu(runs.bare)} µs (${(cpu(runs.fetch) / cpu(runs.bare)).toFixed(2)}×); ` +
         `generator send lag p99 ${ms(percentile(runs.fetch.lag, 0.99))} ms; ${runs.fetch.latencies.length} fetches`,
       )
