@@ -15,6 +15,8 @@ export interface RemoteEndpoint {
   breaker_failures?: number
   breaker_reset_ms?: number
   headers?: Record<string, string>
+  /** The environment variable holding a bearer token for the endpoint, read at each call (never stored). */
+  token_env?: string
 }
 
 /**

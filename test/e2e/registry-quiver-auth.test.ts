@@ -1,11 +1,14 @@
 /**
  * A registry of type `quiver` whose peer runs `serve --auth`: the token comes from the environment
  * variable named by `registry add --token-env` (read by whichever process calls the peer: the CLI
- * on its home, or a server over `--server`); a wrong, missing or unset token is a clear error.
+ * on its home, or a server over `--server`); a wrong, missing or unset token is a clear error. The
+ * same for a `remote` model on that peer (`upload --framework remote --token-env`).
  */
 import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { assertClose } from '../helpers/compare.js'
 import { makeTemp, removeTemp, runCli } from '../helpers/cli.js'
 import { serve, type Served, stopServed } from '../helpers/serve.js'
 import { readCase } from '../runtimes/python-helpers.js'
@@ -66,6 +69,26 @@ describe('registry of type quiver with a token', () => {
     const badName = await runCli(['registry', 'add', 'odd', '--type', 'quiver', '--url', peer!.url, '--token-env', 'PEER-TOKEN'], { home })
     assert.equal(badName.code, 2)
     assert.match(badName.stderr, /token_env must name an environment variable \(letters, digits, _\), got "PEER-TOKEN"/)
+  })
+
+  it('calls a remote model on the peer with the token of upload --token-env', async () => {
+    const input = join(home, 'in.json')
+    await writeFile(input, JSON.stringify(iris.input.features!.map((f) => ({ features: f }))))
+    const remote = ['upload', 'iris-remote', `${peer!.url}/v2/models/iris`, '--framework', 'remote', '--protocol', 'v2', '--token-env', VAR, '--retries', '0']
+    const v = JSON.parse((await ok(home, ['--json', ...remote], { [VAR]: token })).stdout)
+    assert.deepEqual([v.status, v.input_schema], ['ready', iris.input_schema])
+    const infer = ['infer', 'iris-remote', '--input', input, '--output-format', 'columns']
+    const out = JSON.parse((await ok(home, infer, { [VAR]: token })).stdout)
+    assertClose(out.columns['out.species_probs'], iris.expected.species_probs!, iris.tolerance, 'species_probs')
+    const wrong = await runCli(infer, { home, env: { [VAR]: 'qv_not-a-token' } })
+    assert.equal(wrong.code, 1)
+    assert.match(wrong.stderr, /\/v2\/models\/iris\/infer refused the request \(HTTP 401: the token is not valid \(unknown or revoked\)\)/)
+    const unset = await runCli(infer, { home, env: { [VAR]: '' } })
+    assert.equal(unset.code, 1)
+    assert.match(unset.stderr, new RegExp(`/v2/models/iris takes its token from the environment variable ${VAR}, which is not set in the process calling it`))
+    const bad = await runCli([remote[0]!, 'odd', ...remote.slice(2, 8), 'PEER-TOKEN'], { home })
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /remote endpoint token_env must name an environment variable \(letters, digits, _\), got "PEER-TOKEN"/)
   })
 
   it('reads the variable where Quiver runs: a server called with --server', async () => {

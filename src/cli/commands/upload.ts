@@ -10,8 +10,8 @@ import { EXIT_FAILURE } from '../exit-codes.js'
 import { describeVersion } from './show.js'
 import { endpointSource, type RemoteEndpoint } from '../../api/remote-endpoint.js'
 
-function endpointOf(url: string, o: { protocol?: string; timeoutMs?: number; retries?: number }): RemoteEndpoint {
-  return { url, protocol: o.protocol ?? 'v2', timeout_ms: o.timeoutMs, retries: o.retries }
+function endpointOf(url: string, o: { protocol?: string; timeoutMs?: number; retries?: number; tokenEnv?: string }): RemoteEndpoint {
+  return { url, protocol: o.protocol ?? 'v2', timeout_ms: o.timeoutMs, retries: o.retries, ...(o.tokenEnv === undefined ? {} : { token_env: o.tokenEnv }) }
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value]
@@ -37,6 +37,7 @@ export function uploadCommand(): Command {
     .option('--protocol <protocol>', 'remote: the endpoint protocol (v2, mlflow, json); PATH is then the endpoint URL')
     .option('--timeout-ms <ms>', 'remote: time one call may take', (v) => Number(v))
     .option('--retries <n>', 'remote: retries on 5xx and connection errors', (v) => Number(v))
+    .option('--token-env <var>', 'remote: the environment variable holding the endpoint\'s bearer token (a peer running serve --auth); read at each call, never stored')
     .action(async (name: string, path: string | undefined, o, cmd: Command) => {
       if (o.fromRegistry !== undefined && (path !== undefined || o.framework !== undefined)) {
         throw new InvalidInput('--from-registry imports the artifact and framework from the registry: give neither PATH nor --framework with it', { field: 'from_registry' })

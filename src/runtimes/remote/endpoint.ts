@@ -21,6 +21,11 @@ export interface EndpointSpec {
   breaker_reset_ms: number
   /** Extra request headers (e.g. an Authorization for the peer). */
   headers: Record<string, string>
+  /**
+   * The environment variable holding a bearer token for the peer (one running `serve --auth`),
+   * read at each call and sent as `Authorization: Bearer …`; only its name is stored.
+   */
+  token_env: string | null
 }
 
 export const ENDPOINT_FILE = 'endpoint.json'
@@ -46,7 +51,13 @@ export function parseEndpoint(value: unknown): EndpointSpec {
   if (typeof protocol !== 'string' || !/^[a-z0-9][a-z0-9_-]*$/.test(protocol)) {
     throw new InvalidInput(`remote protocol must be a platform name such as v2, mlflow or json, got ${JSON.stringify(protocol)}`, { field: 'protocol', got: String(protocol) })
   }
-  const spec: EndpointSpec = { url: url.replace(/\/+$/, ''), protocol, ...DEFAULTS, headers: {} }
+  const spec: EndpointSpec = { url: url.replace(/\/+$/, ''), protocol, ...DEFAULTS, headers: {}, token_env: null }
+  if (v.token_env !== undefined && v.token_env !== null) {
+    if (typeof v.token_env !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v.token_env)) {
+      throw new InvalidInput(`remote endpoint token_env must name an environment variable (letters, digits, _), got ${JSON.stringify(v.token_env)}`, { field: 'token_env', expected: 'e.g. PEER_TOKEN', got: String(v.token_env) })
+    }
+    spec.token_env = v.token_env
+  }
   for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) {
     const x = v[key]
     if (x === undefined) continue

@@ -25,12 +25,13 @@ const MAX_ERROR_TEXT = 300
 export function remoteCall(spec: EndpointSpec, breaker: CircuitBreaker, label: string): RemoteCall {
   return async (req) => {
     const url = req.path === undefined ? spec.url : /^https?:/.test(req.path) ? req.path : spec.url + req.path
+    const auth = authorization(spec, label)
     const attempts = spec.retries + 1
     let last = ''
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) await sleep(spec.backoff_ms * 2 ** (attempt - 1) * (0.5 + Math.random() / 2), req.signal)
       if (!breaker.tryAcquire()) throw breakerOpen(spec, breaker, label, last || breaker.lastFailure)
-      const outcome = await attemptOnce(url, spec, req)
+      const outcome = await attemptOnce(url, spec, req, auth)
       if (outcome.kind === 'ok') {
         breaker.success()
         return outcome.value
@@ -52,14 +53,22 @@ export function remoteCall(spec: EndpointSpec, breaker: CircuitBreaker, label: s
 
 type Outcome = { kind: 'ok'; value: unknown } | { kind: 'refused'; message: string } | { kind: 'failed'; message: string }
 
-async function attemptOnce(url: string, spec: EndpointSpec, req: RemoteRequest): Promise<Outcome> {
+/** `Authorization: Bearer` from the endpoint's token variable, read at each call; refused at once when unset. */
+function authorization(spec: EndpointSpec, label: string): Record<string, string> {
+  if (!spec.token_env) return {}
+  const token = process.env[spec.token_env]
+  if (!token) throw new RuntimeFailure(`${label}: ${spec.url} takes its token from the environment variable ${spec.token_env}, which is not set in the process calling it`, { url: spec.url, token_env: spec.token_env })
+  return { authorization: `Bearer ${token}` }
+}
+
+async function attemptOnce(url: string, spec: EndpointSpec, req: RemoteRequest, auth: Record<string, string>): Promise<Outcome> {
   const timeout = AbortSignal.timeout(spec.timeout_ms)
   const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout
   let res: Response
   try {
     res = await fetch(url, {
       method: req.method ?? (req.body === undefined ? 'GET' : 'POST'),
-      headers: { accept: 'application/json', ...(req.body === undefined ? {} : { 'content-type': 'application/json' }), ...spec.headers },
+      headers: { accept: 'application/json', ...(req.body === undefined ? {} : { 'content-type': 'application/json' }), ...spec.headers, ...auth },
       body: req.body === undefined ? undefined : JSON.stringify(req.body, jsonBigInt),
       signal,
     })
