@@ -4,6 +4,7 @@
  * generator.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -36,8 +37,24 @@ export function httpBudget(requestsPerRun: number): NonNullable<Scenario['budget
 
 export interface ServerProcess {
   url: string
+  /** The server's process id, for reading its CPU time. */
+  pid: number
   stop(): Promise<void>
 }
+
+/** CPU time (user + system, all threads) a process has used so far, in µs; null where /proc cannot tell. */
+export function processCpuUs(pid: number): number | null {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS
+  } catch {
+    return null
+  }
+}
+
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat times. */
+const CLOCK_TICKS = 100
 
 let shared: { server: Promise<ServerProcess>; users: number } | undefined
 
@@ -80,7 +97,7 @@ async function startServerProcess(): Promise<ServerProcess> {
       name: LOGREG_MODEL, source: { path: join(LOGREG_DIR, 'model.pkl') }, framework: 'sklearn',
       inputSchema: logreg.input_schema, outputSchema: logreg.output_schema,
     }).catch(() => undefined)
-    return { url, stop }
+    return { url, pid: child.pid!, stop }
   } catch (err) {
     await stop()
     throw err

@@ -13,7 +13,13 @@ const deflateAsync = promisify(deflate)
 /** Below this size compression costs more time than it saves on the wire. */
 export const COMPRESS_THRESHOLD_BYTES = 8 << 10
 
-const COMPRESSIBLE = /^\s*(application\/(json|vnd\.apache\.arrow\.(stream|file)|octet-stream)|text\/)/i
+/**
+ * Text and JSON. Not Arrow IPC: its buffers are raw numbers, which gzip shrinks by about a third
+ * at ~0.6 ms per 40 KB to compress and ~0.4 ms to inflate (measured on a 1024-row result): on
+ * any link faster than ~150 Mbit/s that costs more than the bytes it saves, and Arrow clients
+ * that want smaller bodies have the format's own buffer compression.
+ */
+const COMPRESSIBLE = /^\s*(application\/(json|octet-stream)|text\/)/i
 
 export function compressLargeResponses(threshold = COMPRESS_THRESHOLD_BYTES): MiddlewareHandler {
   return async (c, next) => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { deflateSync, gunzipSync, gzipSync } from 'node:zlib'
 import { after, before, describe, it } from 'node:test'
+import { tableFromIPC } from 'apache-arrow'
 import { IRIS_ONNX, close, golden, json, openHarness, uploadForm, type Harness } from './harness.js'
 
 describe('HTTP encodings, methods and paths', () => {
@@ -77,6 +78,18 @@ describe('HTTP encodings, methods and paths', () => {
     assert.deepEqual(strip(unzipped), strip(plainText))
     const small = await h.app.request('/v2/health/ready', { headers: { 'accept-encoding': 'gzip' } })
     assert.equal(small.headers.get('content-encoding'), null)
+  })
+
+  it('sends a large Arrow IPC answer uncompressed even to a client that accepts gzip', async () => {
+    const rows = Array.from({ length: 400 }, (_, i) => ({ features: [5 + (i % 7) / 10, 3.1, 1.4, 0.2] }))
+    const res = await post('/v1/models/iris/infer', JSON.stringify(rows), {
+      'content-type': 'application/json', accept: 'application/vnd.apache.arrow.stream', 'accept-encoding': 'gzip, deflate',
+    })
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('content-encoding'), null)
+    const bytes = new Uint8Array(await res.arrayBuffer())
+    assert.ok(bytes.byteLength > 8 << 10, `a body past the compression threshold (${bytes.byteLength} bytes)`)
+    assert.equal(tableFromIPC(bytes).numRows, 400)
   })
 
   it('answers a wrong method with 405 and Allow on both doors', async () => {
