@@ -163,3 +163,24 @@ describe('V2 codec', () => {
     })
   })
 })
+
+describe('V2 requests and optional inputs (SPEC §10)', () => {
+  const SCHEMA: ModelSchema = [
+    { name: 'inputs', type: 'string', nullable: false },
+    { name: 'top_k', type: 'int64', nullable: true, optional: true },
+    { name: 'note', type: 'string', nullable: true },
+  ]
+  const text = { name: 'inputs', shape: [2], datatype: 'BYTES', data: ['a', 'b'] }
+  const note = { name: 'note', shape: [2], datatype: 'BYTES', data: ['x', 'y'] }
+
+  it('reads an optional input left out as nulls, one per row', () => {
+    const t = decode({ inputs: [text, note] }, SCHEMA)
+    assert.deepEqual(t.schema.fields.map((f) => f.name), ['inputs', 'top_k', 'note'])
+    assert.deepEqual([...t.getChild('top_k')!], [null, null])
+    assert.deepEqual([...decode({ inputs: [text, note, { name: 'top_k', shape: [2], datatype: 'INT64', data: [1, 2] }] }, SCHEMA).getChild('top_k')!], [1n, 2n])
+  })
+
+  it('still refuses a missing input that is only nullable', () => {
+    assert.throws(() => decode({ inputs: [text] }, SCHEMA), /missing input 'note' \(string\); the request gives 'inputs'/)
+  })
+})

@@ -7,7 +7,8 @@
  */
 import * as arrow from 'apache-arrow'
 import { InvalidInput, Unsupported } from '../../errors.js'
-import { toArrowSchema, typeLabel, type ModelSchema, type SchemaField } from '../../data/schema.js'
+import { isOptional, toArrowSchema, typeLabel, type ModelSchema, type SchemaField } from '../../data/schema.js'
+import { buildColumn } from '../../data/column-builder.js'
 import { recordBatchOf, tableOf } from '../../data/arrow-fast.js'
 import { columnToTensor, fieldTensorShape, tensorToColumn, type TensorData } from '../../data/tensor.js'
 import { checkedElementCount } from './tensor-claims.js'
@@ -63,9 +64,14 @@ export function requestToTable(
   }
   let rows: number | undefined
   let rowsFrom = ''
-  const columns: arrow.Data[] = []
+  const columns: (arrow.Data | null)[] = []
   for (const field of schema) {
     const input = byName.get(field.name)
+    // An optional input left out (SPEC §10) is all nulls, filled in once the row count is known.
+    if (!input && isOptional(field)) {
+      columns.push(null)
+      continue
+    }
     if (!input) {
       throw new InvalidInput(`missing input '${field.name}' (${typeLabel(field.type)}); the request gives ${[...byName.keys()].map((n) => `'${n}'`).join(', ')}`, {
         field: field.name, expected: typeLabel(field.type), got: 'nothing',
@@ -86,7 +92,8 @@ export function requestToTable(
   const arrowSchema = toArrowSchema(schema)
   // A tensor model without inputs still runs once per request.
   const length = rows ?? (whole ? 1 : 0)
-  return tableOf(arrowSchema, [recordBatchOf(arrowSchema, columns, length)])
+  const filled = columns.map((c, k) => c ?? buildColumn(new Array<unknown>(length).fill(null), schema[k]!.type, { field: schema[k]!.name, rowOf: (i) => i, nullsAllowed: true, allowNull: true }))
+  return tableOf(arrowSchema, [recordBatchOf(arrowSchema, filled, length)])
 }
 
 function inputToColumn(input: RequestInput, field: SchemaField, binary: Uint8Array | undefined, whole: boolean): arrow.Vector {
