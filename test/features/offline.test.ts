@@ -91,6 +91,14 @@ describe('offline features: enrich and point-in-time training sets', () => {
     assert.deepEqual(Array.from(back.getChild('users.fraud')!.toArray() as Float32Array), Array.from(want.getChild('fraud')!.toArray() as Float32Array))
     assert.equal(back.getChild('users.risk')!.get(3), riskOf(23, 10, 300))
 
+    // Parquet out: the input read by DuckDB joined by position to the added columns, in the same order.
+    const pq = join(w.dir, 'enriched.parquet')
+    await w.api.features.enrich({ input, output: pq, features: ['users.risk', 'users.fraud'] })
+    const joined = await queryTable(`SELECT * FROM '${pq}'`)
+    assert.deepEqual(joined.schema.fields.map((f) => f.name), ['user_id', 'age', 'income', 'users.risk', 'users.fraud'])
+    assert.deepEqual(Array.from(joined.getChild('user_id')!.toArray() as BigInt64Array), Array.from({ length: 70000 }, (_, i) => BigInt(i)))
+    assert.deepEqual(Array.from(joined.getChild('users.risk')!.toArray() as Float32Array), Array.from(back.getChild('users.risk')!.toArray() as Float32Array))
+
     const one = join(w.dir, 'one.csv')
     await writeParquet(join(w.dir, 'abc.parquet'), `SELECT 1.0::DOUBLE AS a, 2.0::DOUBLE AS b, 4.0::DOUBLE AS c UNION ALL SELECT 3.0, 1.0, 0.5`)
     await w.api.features.enrich({ input: join(w.dir, 'abc.parquet'), output: one, model: 'score', inputs: ['a', 'b', 'c'], as: 's' })

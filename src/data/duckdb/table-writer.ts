@@ -86,8 +86,12 @@ export class TableFileWriter {
     this.#tableBytes = 0
   }
 
-  /** Completes the file (an empty one of `schema` when nothing was written) and moves it into place. */
-  async close(schema?: arrow.Schema): Promise<number> {
+  /**
+   * Completes the file (an empty one of `schema` when nothing was written) and moves it into place.
+   * `select` makes the query written from the relation holding the batches (default: all of it),
+   * e.g. to join them by position to a table DuckDB reads itself.
+   */
+  async close(schema?: arrow.Schema, select: (written: string) => string = (written) => `SELECT * FROM ${written}`): Promise<number> {
     try {
       if (this.#ipc) {
         if (this.#rows === 0 && schema) this.#ipc.writer.write(new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length: 0, nullCount: 0, children: schema.fields.map((f) => arrow.makeData({ type: f.type, length: 0 }) as arrow.Data) })))
@@ -101,11 +105,11 @@ export class TableFileWriter {
         }
         const format = this.format as 'parquet' | 'csv' | 'json'
         if (this.#parts.length === 0) {
-          await withConnection((c) => copyQueryTo(c, `SELECT * FROM ${sqlIdent(this.#table)}`, this.#partial, format))
+          await withConnection((c) => copyQueryTo(c, select(sqlIdent(this.#table)), this.#partial, format))
         } else {
           if (this.#tableBytes > 0) await this.#spill()
           const list = `[${this.#parts.map(sqlString).join(', ')}]`
-          await withConnection((c) => copyQueryTo(c, `SELECT * FROM read_parquet(${list})`, this.#partial, format))
+          await withConnection((c) => copyQueryTo(c, select(`read_parquet(${list})`), this.#partial, format))
         }
         await this.#dropTable()
         if (this.#partsDir) await rm(this.#partsDir, { recursive: true, force: true })

@@ -6,7 +6,8 @@
  */
 import * as arrow from 'apache-arrow'
 import { InvalidInput } from '../../errors.js'
-import { streamFile } from '../../data/duckdb/file-input.js'
+import { fileRelation, requireFile, streamFile } from '../../data/duckdb/file-input.js'
+import { describeQuery } from './duckdb-engine.js'
 import { TableFileWriter } from '../../data/duckdb/table-writer.js'
 import { formatOfPath } from '../../data/duckdb/files.js'
 import type { VersionRecord } from '../../records/version-record.js'
@@ -108,17 +109,30 @@ export async function addFeatures(
   return added
 }
 
-/** Enriches `req.input` into `req.output` (format by extension), streaming. */
+/**
+ * Enriches `req.input` into `req.output` (format by extension), streaming. When DuckDB both reads
+ * the input and writes the output, only the added columns are handed to it, and the output is the
+ * input, read by DuckDB itself, joined to them by position: the input's columns are never copied
+ * through Arrow on their way out.
+ */
 export async function enrich(req: EnrichRequest, deps: OfflineDeps): Promise<OfflineResult> {
   const started = performance.now()
-  formatOfPath(req.input, 'input')
-  formatOfPath(req.output, 'output')
+  const inFormat = formatOfPath(req.input, 'input')
+  const outFormat = formatOfPath(req.output, 'output')
   if ((req.model === undefined) === (req.features === undefined)) {
     throw new InvalidInput('give either --model REF --inputs COL,... --as COL or --features SET.F,...', { field: 'model' })
   }
   const { groups, related } = req.model !== undefined
     ? { groups: [await modelAsSet(req, deps)], related: () => undefined }
     : await groupFeatures(req.features!, deps, 'features')
+  const added = groups.flatMap((g) => g.refs)
+  let byPosition = inFormat !== 'arrow' && outFormat !== 'arrow'
+  if (byPosition) {
+    await requireFile(req.input, 'input')
+    const columns = (await describeQuery(`SELECT * FROM ${fileRelation(req.input, 'input')}`, `input ${req.input}`)).map((c) => c.name)
+    // An added column that replaces an input column of the same name keeps the Arrow path.
+    byPosition = !added.some((a) => columns.includes(a))
+  }
   const writer = await TableFileWriter.open(req.output)
   const versions = new Map<string, VersionRecord>()
   const models: Record<string, string> = {}
@@ -126,8 +140,8 @@ export async function enrich(req: EnrichRequest, deps: OfflineDeps): Promise<Off
   try {
     await streamFile(req.input, 'input', async (batch) => {
       const table = new arrow.Table(batch)
-      const added = await addFeatures(table, groups, deps, related, versions, models)
-      const out = table.assign(new arrow.Table(added))
+      const columns = await addFeatures(table, groups, deps, related, versions, models)
+      const out = byPosition ? new arrow.Table(columns) : table.assign(new arrow.Table(columns))
       outSchema = out.schema
       for (const b of out.batches) await writer.write(b)
     })
@@ -135,6 +149,8 @@ export async function enrich(req: EnrichRequest, deps: OfflineDeps): Promise<Off
     await writer.abort()
     throw err
   }
-  const rows = await writer.close(outSchema)
-  return { output: req.output, rows, columns: groups.flatMap((g) => g.refs), models, seconds: (performance.now() - started) / 1000 }
+  const rows = byPosition
+    ? await writer.close(outSchema, (written) => `SELECT * FROM ${fileRelation(req.input, 'input')} POSITIONAL JOIN ${written}`)
+    : await writer.close(outSchema)
+  return { output: req.output, rows, columns: added, models, seconds: (performance.now() - started) / 1000 }
 }
