@@ -5,6 +5,9 @@
  * then zeroed; a span (a ≤ b < a + max_answer_len, both context tokens) scores start[a] × end[b];
  * each window gives its `top_k` best. Across windows the answers (and, with
  * `handle_impossible_answer`, the smallest "no answer" score) are sorted by score and cut to `top_k`.
+ * One difference: when `top_k` exceeds a window's valid spans, the pipeline's argpartition over the
+ * whole start × end matrix can also return spans of score 0 touching the classifier token; here a
+ * window gives only its valid spans.
  */
 import type { QaWindow } from './qa-windows.js'
 
