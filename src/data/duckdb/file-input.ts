@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises'
 import * as arrow from 'apache-arrow'
 import { InvalidInput } from '../../errors.js'
 import type { InputLimits } from '../input-limits.js'
-import { sqlString, withOwnConnection } from './database.js'
+import { sqlIdent, sqlString, withOwnConnection } from './database.js'
 import { streamQuery } from './arrow-query.js'
 import { formatOfPath } from './files.js'
 
@@ -28,9 +28,9 @@ export function fileRelation(path: string, field: string): string {
   throw new InvalidInput(`${field} ${path}: Arrow files are read through apache-arrow, not as a DuckDB relation`, { field, got: path })
 }
 
-/** Streams a table file's record batches to `onBatch`; returns the file's schema. */
+/** Streams a table file's record batches to `onBatch` (only `columns` when given, for the files DuckDB reads); returns the schema read. */
 export async function streamFile(
-  path: string, field: string, onBatch: (b: arrow.RecordBatch) => Promise<void> | void, limits?: InputLimits,
+  path: string, field: string, onBatch: (b: arrow.RecordBatch) => Promise<void> | void, limits?: InputLimits, columns?: readonly string[],
 ): Promise<arrow.Schema> {
   await requireFile(path, field)
   if (formatOfPath(path, field) === 'arrow') {
@@ -40,7 +40,8 @@ export async function streamFile(
     return reader.schema
   }
   return withOwnConnection(async (c) => {
-    const { schema } = await streamQuery(c, `SELECT * FROM ${fileRelation(path, field)}`, onBatch, { limits, what: `${field} ${path}` })
+    const select = columns ? columns.map(sqlIdent).join(', ') : '*'
+    const { schema } = await streamQuery(c, `SELECT ${select} FROM ${fileRelation(path, field)}`, onBatch, { limits, what: `${field} ${path}` })
     return schema
   })
 }

@@ -127,11 +127,16 @@ export async function enrich(req: EnrichRequest, deps: OfflineDeps): Promise<Off
     : await groupFeatures(req.features!, deps, 'features')
   const added = groups.flatMap((g) => g.refs)
   let byPosition = inFormat !== 'arrow' && outFormat !== 'arrow'
+  let read: string[] | undefined
   if (byPosition) {
     await requireFile(req.input, 'input')
     const columns = (await describeQuery(`SELECT * FROM ${fileRelation(req.input, 'input')}`, `input ${req.input}`)).map((c) => c.name)
     // An added column that replaces an input column of the same name keeps the Arrow path.
     byPosition = !added.some((a) => columns.includes(a))
+    // Only the columns the features read (a missing one is left for computeDerived to name).
+    const needed = new Set(groups.flatMap((g) => planDerived(g.set, g.requested, related).base.map((b) => b.column)))
+    read = columns.filter((c) => needed.has(c))
+    if (read.length === 0) read = undefined
   }
   const writer = await TableFileWriter.open(req.output)
   const versions = new Map<string, VersionRecord>()
@@ -144,7 +149,7 @@ export async function enrich(req: EnrichRequest, deps: OfflineDeps): Promise<Off
       const out = byPosition ? new arrow.Table(columns) : table.assign(new arrow.Table(columns))
       outSchema = out.schema
       for (const b of out.batches) await writer.write(b)
-    })
+    }, undefined, byPosition ? read : undefined)
   } catch (err) {
     await writer.abort()
     throw err
