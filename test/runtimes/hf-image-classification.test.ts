@@ -1,14 +1,16 @@
 /**
  * hugging-face-image-classification: a tiny random conv net built at test time with Debian's torch
  * (test/fixtures/huggingface/build_tiny_image_classifier.py), its preprocessor_config.json giving
- * size, resample, rescale, mean and std. Quiver's resize (Pillow's filters) is compared with torch's
- * antialiased interpolation, which follows Pillow's filters but does not round between passes
- * (so within one level of 0..255); Quiver's scores with torch's on the same processed pixels.
+ * size, resample, rescale, mean and std. Quiver's resize is compared with Pillow's own, exactly, and
+ * with torch's antialiased interpolation, which follows Pillow's filters but does not round between
+ * passes (so within one level of 0..255); Quiver's scores with torch's on the same processed pixels.
  */
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { createLocalQuiver } from '../../src/api/create-local.js'
 import { mulberry32 } from '../../src/data/seeded-random.js'
 import { readTable } from '../../src/data/table-input.js'
@@ -18,7 +20,9 @@ import { HuggingFaceRuntime } from '../../src/runtimes/huggingface/hf-runtime.js
 import { resizeRgb, type Resample, type RgbImage } from '../../src/runtimes/huggingface/pil-resize.js'
 import { assertClose } from '../helpers/compare.js'
 import { buildTinyImageClassifier, hfRoot } from './hf-helpers.js'
-import { columnValues, contextFor, versionOf } from './python-helpers.js'
+import { columnValues, contextFor, pythonOr, versionOf } from './python-helpers.js'
+
+const PILLOW = fileURLToPath(new URL('../fixtures/huggingface/pillow_resize.py', import.meta.url))
 
 type Pixels = number[][][]
 const random = mulberry32(5)
@@ -78,6 +82,26 @@ describe('hugging-face-image-classification', () => {
     } finally {
       await session.close()
       ctx.cleanup()
+    }
+  })
+
+  it('resizes bit for bit as Pillow itself does, when Debian\'s python3-pil is there', async (t) => {
+    // Debian's interpreter (the one with Debian's torch) is the one Debian's python3-pil installs into.
+    const python = await pythonOr(t, ['torch', 'numpy'])
+    if (!python) return
+    const out = join(hfRoot, 'pillow.json')
+    const run = spawnSync(python.executable, [PILLOW, out], { encoding: 'utf8' })
+    if (run.status === 3 && !process.env.CI) {
+      console.log(`# skip: ${run.stderr.trim()} (Debian's python3-pil; scripts/install-system-deps.sh installs it)`)
+      return t.skip('no Pillow')
+    }
+    assert.equal(run.status, 0, run.stderr)
+    const cases = JSON.parse(readFileSync(out, 'utf8')) as ({ image: Pixels; height: number; width: number } & Record<Resample, Pixels>)[]
+    for (const c of cases) {
+      for (const resample of ['bilinear', 'bicubic'] as const) {
+        const ours = resizeRgb(toRgb(c.image), c.height, c.width, resample)
+        assert.deepEqual(toPixels(ours), c[resample], `${c.image.length}x${c.image[0]!.length} → ${c.height}x${c.width} ${resample}`)
+      }
     }
   })
 
