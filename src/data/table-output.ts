@@ -41,16 +41,20 @@ export function tableToRecordsJson(table: arrow.Table): Record<string, unknown>[
   return out
 }
 
-const utf8 = (s: string): Uint8Array => Buffer.from(s, 'utf8')
-
 /** Serialises a table: JSON records or columns, Arrow IPC stream, Parquet, or CSV (lists as JSON text). */
 export async function writeTable(table: arrow.Table, format: OutputFormat): Promise<Uint8Array> {
+  const text = await writeTableOrText(table, format)
+  return typeof text === 'string' ? Buffer.from(text, 'utf8') : text
+}
+
+/** `writeTable`, with the text formats (JSON, CSV) left as a string for callers that write text. */
+export async function writeTableOrText(table: arrow.Table, format: OutputFormat): Promise<string | Uint8Array> {
   switch (format) {
-    case 'records': return utf8(JSON.stringify(tableToRecordsJson(table)))
-    case 'columns': return utf8(JSON.stringify(tableToColumnsJson(table)))
+    case 'records': return JSON.stringify(tableToRecordsJson(table))
+    case 'columns': return JSON.stringify(tableToColumnsJson(table))
     case 'arrow': return arrow.tableToIPC(table, 'stream')
     case 'parquet': return writeParquetBytes(table)
-    case 'csv': return utf8(tableToCsv(table))
+    case 'csv': return tableToCsv(table)
   }
   throw new InvalidInput(`unknown output format ${JSON.stringify(format)}; expected one of ${OUTPUT_FORMATS.join(', ')}`)
 }

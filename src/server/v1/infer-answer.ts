@@ -1,6 +1,6 @@
 /** `/v1` inference as plain values: a body in the form its Content-Type names, the answer in the form Accept (or `?format=`) asks. */
 import type { QuiverApi, ScopeOptions } from '../../api/quiver-api.js'
-import { writeTable } from '../../data/table-output.js'
+import { writeTableOrText } from '../../data/table-output.js'
 import type { Answer } from '../answer.js'
 import { inferInputOf, OUTPUT_MEDIA, outputFormatOf } from './infer-format.js'
 
@@ -16,6 +16,6 @@ export async function v1InferAnswer(api: QuiverApi, ref: string, scope: ScopeOpt
   const format = outputFormatOf(req.format, req.accept)
   const input = inferInputOf(req.contentType, req.body)
   const result = await api.infer(ref, input, scope)
-  const bytes = await writeTable(result, format)
-  return { status: 200, headers: { 'content-type': OUTPUT_MEDIA[format] }, body: bytes }
+  const body = await writeTableOrText(result, format)
+  return { status: 200, headers: { 'content-type': OUTPUT_MEDIA[format] }, body }
 }
