@@ -4,6 +4,7 @@ import type { ArtifactStore, BlobRef, PutOptions } from '../artifact-store.js'
 import { FsArtifactStore } from '../fs/fs-artifact-store.js'
 import type { BlobSource } from '../hashing-writer.js'
 import type { UnzipLimits } from '../safe-unzip.js'
+import { CacheBound } from './cache-bound.js'
 import { assertSha256 } from '../sha256.js'
 import type { S3Objects, S3ObjectsOptions } from './s3-objects.js'
 import type { S3Location } from './s3-location.js'
@@ -12,6 +13,8 @@ export interface S3ArtifactStoreOptions extends S3ObjectsOptions {
   /** A local folder caching blobs for loading (runtimes load from paths) and their extractions. */
   cacheDir: string
   unzipLimits?: UnzipLimits
+  /** Bound on the cache's bytes (blobs and extractions); least recently used blobs not in use go first. Absent → unbounded. */
+  cacheMaxBytes?: number
 }
 
 /**
@@ -27,6 +30,8 @@ export interface S3ArtifactStoreOptions extends S3ObjectsOptions {
 export class S3ArtifactStore implements ArtifactStore {
   readonly location: S3Location
   readonly cache: FsArtifactStore
+  /** The cache's size bound, when one is set. */
+  readonly bound: CacheBound | null
   readonly #opts: S3ArtifactStoreOptions
   #objects: Promise<S3Objects> | null = null
   readonly #publishing = new Map<string, Promise<void>>()
@@ -36,6 +41,27 @@ export class S3ArtifactStore implements ArtifactStore {
     this.location = location
     this.#opts = opts
     this.cache = new FsArtifactStore(opts.cacheDir, { unzipLimits: opts.unzipLimits })
+    this.bound = opts.cacheMaxBytes === undefined ? null : new CacheBound(this.cache, opts.cacheMaxBytes)
+  }
+
+  /** Keeps a cached blob from eviction until the returned function is called. */
+  pin(sha256: string): () => void {
+    return this.bound?.pin(assertSha256(sha256)) ?? (() => {})
+  }
+
+  /** Runs `work` with the blob pinned, records the use, then brings the cache back within its bound. */
+  async #used<T>(sha: string, work: () => Promise<T>): Promise<T> {
+    if (!this.bound) return work()
+    const release = this.bound.pin(sha)
+    try {
+      const result = await work()
+      await this.bound.touch(sha)
+      // Evicting is housekeeping: a failure of it must not fail the load that triggered it.
+      await this.bound.enforce().catch(() => [])
+      return result
+    } finally {
+      release()
+    }
   }
 
   /** The SDK is loaded on first use, so installations on the filesystem never load it. */
@@ -52,9 +78,17 @@ export class S3ArtifactStore implements ArtifactStore {
   async put(body: BlobSource, opts: PutOptions = {}): Promise<BlobRef> {
     const objects = await this.objects()
     await objects.checkBucket()
-    const ref = await this.cache.put(body, opts)
-    await this.#publish(ref.sha256)
-    return ref
+    let release = () => {}
+    try {
+      const ref = await this.cache.put(body, opts)
+      release = this.pin(ref.sha256)
+      await this.#publish(ref.sha256)
+      await this.bound?.touch(ref.sha256)
+      await this.bound?.enforce().catch(() => [])
+      return ref
+    } finally {
+      release()
+    }
   }
 
   putFile(path: string, opts?: PutOptions): Promise<BlobRef> {
@@ -77,7 +111,7 @@ export class S3ArtifactStore implements ArtifactStore {
     const sha = assertSha256(sha256)
     let job = this.#fetching.get(sha)
     if (!job) {
-      job = this.#localPath(sha)
+      job = this.#used(sha, () => this.#localPath(sha))
       this.#fetching.set(sha, job)
       job.finally(() => this.#fetching.delete(sha)).catch(() => {})
     }
@@ -85,8 +119,14 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   async extractedPath(sha256: string): Promise<string> {
-    await this.localPath(sha256)
-    return this.cache.extractedPath(sha256)
+    const sha = assertSha256(sha256)
+    const release = this.pin(sha)
+    try {
+      await this.localPath(sha)
+      return await this.#used(sha, () => this.cache.extractedPath(sha))
+    } finally {
+      release()
+    }
   }
 
   async delete(sha256: string): Promise<void> {
