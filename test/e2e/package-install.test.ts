@@ -102,7 +102,12 @@ describe('the packed tarball installs globally and runs without the checkout', (
       const core = await exec(process.execPath, ['--input-type=module', '-e', "import('quiver').then((m) => console.log(typeof m.createLocalQuiver))"], { cwd: project, env })
       assert.equal(core.stdout.trim(), 'function')
     } finally {
-      server.kill('SIGTERM')
+      // Wait for the exit: the folder is removed after this, and a live server still writes its home.
+      if (server.exitCode === null && server.signalCode === null) {
+        const exited = new Promise((r) => server.once('exit', r))
+        server.kill('SIGTERM')
+        await exited
+      }
     }
   })
 })
