@@ -162,13 +162,8 @@ export class LocalQuiverApi implements QuiverApi {
   }
 
   #workJobDeps(queue: SqlJobQueue): WorkJobDeps {
-    // Getters: the feature, evaluation and training APIs open on first use (the online store reads the environment then).
-    const api = this
     return {
-      queue, artifacts: this.artifacts,
-      get features() { return api.features },
-      get evaluation() { return api.evaluation },
-      get training() { return api.training },
+      queue, artifacts: this.artifacts, apis: this,
       blobReferences: (sha) => this.registry.blobReferences(sha),
     }
   }

@@ -26,9 +26,8 @@ export const EVALUATE_JOB = 'evaluate'
 export interface WorkJobDeps {
   queue: SqlJobQueue
   artifacts: ArtifactStore
-  features: FeatureApi
-  evaluation: EvaluationApi
-  training: TrainingApi
+  /** Read at each use: the feature, evaluation and training APIs open on first use (the online store reads the environment then). */
+  apis: { readonly features: FeatureApi; readonly evaluation: EvaluationApi; readonly training: TrainingApi }
   /** How many versions reference a blob (a job's input blob is removed once none does). */
   blobReferences(sha256: string): Promise<number>
 }
@@ -56,14 +55,14 @@ function workspaceOf(opts: ScopeOptions): string {
 
 export async function enqueueMaterialize(deps: WorkJobDeps, set: string, opts: ScopeOptions & MaterializeWindow = {}): Promise<JobRecord> {
   const workspace = workspaceOf(opts)
-  await deps.features.show(set, { workspace })
+  await deps.apis.features.show(set, { workspace })
   return deps.queue.enqueue(MATERIALIZE_JOB, { set, start: opts.start ?? null, end: opts.end ?? null }, { workspace })
 }
 
 export async function enqueueEvaluate(deps: WorkJobDeps, ref: string, req: ScopeOptions & { suite: string }): Promise<JobRecord> {
   const workspace = workspaceOf(req)
   if (typeof req.suite !== 'string' || req.suite === '') throw new InvalidInput('suite is required', { field: 'suite' })
-  await deps.evaluation.showSuite(req.suite, { workspace })
+  await deps.apis.evaluation.showSuite(req.suite, { workspace })
   return deps.queue.enqueue(EVALUATE_JOB, { model: ref, suite: req.suite }, { workspace })
 }
 
@@ -106,11 +105,11 @@ export function workJobHandlers(deps: WorkJobDeps): Record<string, JobHandler> {
     [MATERIALIZE_JOB]: async (job, ctx) => {
       const p = job.payload as { set: string; start: string | number | null; end: string | number | null }
       ctx.progress(0, `materializing ${p.set}`)
-      return finalIfBadInput(deps.features.materialize(p.set, { workspace: job.workspace, start: p.start ?? undefined, end: p.end ?? undefined }))
+      return finalIfBadInput(deps.apis.features.materialize(p.set, { workspace: job.workspace, start: p.start ?? undefined, end: p.end ?? undefined }))
     },
     [EVALUATE_JOB]: async (job, ctx) => {
       const p = job.payload as { model: string; suite: string }
-      return finalIfBadInput(deps.evaluation.evaluate(p.model, { workspace: job.workspace, suite: p.suite, onProgress: (m) => ctx.progress(0.5, m) }))
+      return finalIfBadInput(deps.apis.evaluation.evaluate(p.model, { workspace: job.workspace, suite: p.suite, onProgress: (m) => ctx.progress(0.5, m) }))
     },
     [TRAIN_JOB]: async (job, ctx) => {
       const p = job.payload as TrainPayload
@@ -123,7 +122,7 @@ export function workJobHandlers(deps: WorkJobDeps): Record<string, JobHandler> {
         }
         const trainer = await fetch(p.trainer)
         const trainingSet = p.training_set ? await fetch(p.training_set) : undefined
-        const v: VersionRecord = await finalIfBadInput(deps.training.train({
+        const v: VersionRecord = await finalIfBadInput(deps.apis.training.train({
           ...p.request, name: p.model, trainer, trainingSet, signal: ctx.signal, onProgress: (m) => ctx.progress(0.5, m),
         }, { workspace: job.workspace }))
         const stillRead = await deps.queue.activeBlobs(job.id)
