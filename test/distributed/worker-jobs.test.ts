@@ -15,7 +15,7 @@ import type { VersionRecord } from '../../src/records/version-record.js'
 import { BIN, REPO } from '../helpers/cli.js'
 import { postgresSkipReason } from '../helpers/postgres.js'
 import { PYTHON, sklearnSkipReason } from '../helpers/sklearn.js'
-import { IRIS_CSV } from '../jobs/iris-training.js'
+import { IRIS_CSV } from '../helpers/iris-training.js'
 import { startCluster, type Cluster } from './cluster.js'
 
 const skip = (await postgresSkipReason('the worker job tests')) ?? sklearnSkipReason('training jobs on workers')

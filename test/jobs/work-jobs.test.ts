@@ -15,7 +15,7 @@ import { SILENT_LOGGER } from '../../src/server/logger.js'
 import type { VersionRecord } from '../../src/records/version-record.js'
 import { citiesDef, featureWorld, type FeatureWorld } from '../features/feature-fixtures.js'
 import { PYTHON, sklearnSkipReason } from '../helpers/sklearn.js'
-import { IRIS_CSV, LOGREG } from './iris-training.js'
+import { IRIS_CSV, LOGREG } from '../helpers/iris-training.js'
 
 const skip = sklearnSkipReason('training and evaluation jobs')
 

@@ -16,19 +16,10 @@ import { createApp } from '../../src/server/app.js'
 import { startServer } from '../../src/server/http-server.js'
 import { MODEL_FIXTURES } from '../helpers/fixtures.js'
 import { PYTHON, sklearnSkipReason } from '../helpers/sklearn.js'
+import { IRIS_CSV } from '../helpers/iris-training.js'
 
 const skip = sklearnSkipReason('training with scikit-learn')
 
-const IRIS_CSV = `
-import csv, sys
-from sklearn.datasets import load_iris
-d = load_iris()
-with open(sys.argv[1], "w", newline="") as f:
-    w = csv.writer(f)
-    w.writerow(["sl", "sw", "pl", "pw", "species"])
-    for x, y in zip(d.data, d.target):
-        w.writerow([repr(float(v)) for v in x] + [int(y)])
-`
 
 const TRAINERS: Record<string, string> = {
   'logreg.py': `from sklearn.linear_model import LogisticRegression\n\ndef train(X, y, config):\n    print(f"fitting {list(X.columns)} on {len(X)} rows")\n    return LogisticRegression(C=float(config.get("C", 1.0)), max_iter=500).fit(X, y)\n`,
